@@ -1,0 +1,30 @@
+"""sklearn-semg: surface-EMG classification as a first-class scikit-learn citizen.
+
+``import sklearn_semg`` stays light: the torch-based estimators in
+:mod:`sklearn_semg.nn` are imported on first use.
+"""
+
+from importlib import import_module
+from importlib.metadata import PackageNotFoundError, version
+
+from .hht import HHTTransformer
+
+try:
+    __version__ = version("sklearn-semg")
+except PackageNotFoundError:  # pragma: no cover - running from a source tree
+    __version__ = "0.0.0+unknown"
+
+# Public names served lazily, mapped to the module that defines them.
+_LAZY = {}
+
+__all__ = ["HHTTransformer", "__version__", *_LAZY]
+
+
+def __getattr__(name):
+    if name in _LAZY:
+        return getattr(import_module(_LAZY[name], __name__), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(set(globals()) | set(_LAZY))

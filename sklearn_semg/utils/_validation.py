@@ -1,0 +1,191 @@
+"""Validation of raw sEMG recordings.
+
+Raw recordings arrive as a 2-D array ``(n_recordings, n_times)``, a 3-D array
+``(n_recordings, n_channels, n_times)`` or a list of recordings of different
+lengths, each ``(n_times,)`` or ``(n_channels, n_times)``.  Every estimator that
+reads raw signals goes through :func:`check_recordings` so they all accept the
+same inputs and fail with the same messages.
+"""
+
+import numbers
+
+import numpy as np
+
+__all__ = ["MIN_N_TIMES", "check_recordings", "n_recordings"]
+
+#: Shortest recording accepted, in samples.  Empirical mode decomposition
+#: needs several local extrema to fit its cubic-spline envelopes, and the
+#: instantaneous frequency needs at least two samples; 16 samples (16 ms at
+#: 1 kHz) is far below any physiologically meaningful sEMG window but rejects
+#: truncated or mis-shaped inputs such as a transposed array.
+MIN_N_TIMES = 16
+
+
+def _as_float_recording(x, index, param_name):
+    """Convert one recording to a 2-D float64 array ``(n_channels, n_times)``."""
+    try:
+        arr = np.asarray(x)
+        if np.iscomplexobj(arr):
+            raise ValueError(
+                f"Complex data not supported: {param_name}[{index}] is complex; "
+                "expected real-valued samples."
+            )
+        arr = arr.astype(np.float64, copy=False)
+    except TypeError as exc:
+        raise TypeError(
+            f"{param_name}[{index}] contains non-numeric values ({exc}); "
+            "expected an array of numbers (float() argument must be a string "
+            "or a number)."
+        ) from exc
+    except ValueError as exc:
+        if "complex" in str(exc):
+            raise
+        raise ValueError(
+            f"{param_name}[{index}] contains non-numeric values ({exc}); "
+            "expected an array of real numbers."
+        ) from exc
+    if arr.ndim == 1:
+        arr = arr[np.newaxis, :]
+    if arr.ndim != 2:
+        raise ValueError(
+            f"{param_name}[{index}] has {arr.ndim} dimensions (shape {arr.shape}); "
+            "expected one recording as (n_times,) or (n_channels, n_times)."
+        )
+    return arr
+
+
+def _is_sparse(X):
+    return hasattr(X, "tocsr") or hasattr(X, "to_coo")
+
+
+def n_recordings(X):
+    """Number of recordings in ``X`` without converting it."""
+    return X.shape[0] if hasattr(X, "shape") else len(X)
+
+
+def check_recordings(
+    X,
+    *,
+    min_n_times=MIN_N_TIMES,
+    n_channels=None,
+    param_name="X",
+    estimator_name=None,
+):
+    """Validate raw recordings and return them as a list of 2-D float arrays.
+
+    Parameters
+    ----------
+    X : array-like of shape (n_recordings, n_times) or \
+            (n_recordings, n_channels, n_times), or list of array-like
+        Raw recordings. A list may hold recordings of different lengths, each
+        of shape ``(n_times,)`` or ``(n_channels, n_times)``.
+    min_n_times : int, default=MIN_N_TIMES
+        Shortest accepted recording, in samples.
+    n_channels : int or None, default=None
+        If given, every recording must have this many channels (the number
+        seen at ``fit``).
+    param_name : str, default="X"
+        Name used in error messages.
+    estimator_name : str or None, default=None
+        Estimator name used in error messages.
+
+    Returns
+    -------
+    recordings : list of ndarray of shape (n_channels, n_times_i)
+        float64 recordings; all have the same number of channels.
+    """
+    who = f"{estimator_name}: " if estimator_name else ""
+    if _is_sparse(X):
+        raise TypeError(
+            f"{who}{param_name} is a sparse matrix; sEMG recordings must be dense "
+            "arrays (n_recordings, n_times) or (n_recordings, n_channels, n_times)."
+        )
+    if isinstance(X, (str, bytes)) or isinstance(X, numbers.Number):
+        raise ValueError(
+            f"{who}{param_name} must be an array of recordings "
+            "(n_recordings, n_times) or (n_recordings, n_channels, n_times), or a "
+            f"list of recordings; got {type(X).__name__} {X!r}."
+        )
+    if hasattr(X, "to_numpy") and not isinstance(X, np.ndarray):  # pandas
+        X = X.to_numpy()
+    elif hasattr(X, "__array__") and not isinstance(X, (np.ndarray, list, tuple)):
+        X = np.asarray(X)
+    if isinstance(X, np.ndarray) and X.dtype != object:
+        if X.ndim == 1:
+            raise ValueError(
+                f"{who}Expected 2D array (n_recordings, n_times) or 3D array "
+                f"(n_recordings, n_channels, n_times) for {param_name}, got a 1D "
+                f"array of shape {X.shape}. Reshape your data: a single recording "
+                "must be wrapped, X.reshape(1, -1) or [X]."
+            )
+        if X.ndim not in (2, 3):
+            raise ValueError(
+                f"{who}Expected 2D array (n_recordings, n_times) or 3D array "
+                f"(n_recordings, n_channels, n_times) for {param_name}, got an "
+                f"array with {X.ndim} dimensions, shape {X.shape}."
+            )
+        if np.iscomplexobj(X):
+            raise ValueError(
+                f"{who}Complex data not supported: {param_name} has dtype {X.dtype}; "
+                "expected real-valued samples."
+            )
+        if X.shape[0] and X.shape[-1] < min_n_times:
+            raise ValueError(
+                f"{who}Found array with {X.shape[-1]} feature(s) (shape={X.shape}) "
+                f"while a minimum of {min_n_times} is required: every recording of "
+                f"{param_name} has {X.shape[-1]} samples on the last (time) axis, "
+                f"fewer than min_n_times={min_n_times}. If your array is "
+                "(n_times, n_recordings), transpose it."
+            )
+        items = list(X)
+    else:
+        try:
+            items = list(X)
+        except TypeError as exc:
+            raise ValueError(
+                f"{who}{param_name} must be an array or a list of recordings; "
+                f"got {type(X).__name__}."
+            ) from exc
+    if len(items) == 0:
+        raise ValueError(
+            f"{who}{param_name} is empty: found 0 recordings, while a minimum of "
+            "1 is required."
+        )
+
+    recordings = []
+    for i, item in enumerate(items):
+        rec = _as_float_recording(item, i, param_name)
+        if rec.shape[0] == 0:
+            raise ValueError(
+                f"{who}{param_name}[{i}] has 0 channels; expected at least one."
+            )
+        if rec.shape[1] < min_n_times:
+            raise ValueError(
+                f"{who}{param_name}[{i}] has {rec.shape[1]} samples; recordings "
+                f"must have at least {min_n_times} samples (n_times >= "
+                f"{min_n_times}). If your array is (n_times, n_recordings), "
+                "transpose it."
+            )
+        if not np.all(np.isfinite(rec)):
+            bad = np.argwhere(~np.isfinite(rec))[0]
+            kind = "NaN" if np.isnan(rec[tuple(bad)]) else "infinite"
+            raise ValueError(
+                f"{who}{param_name}[{i}] contains {kind} values (first at channel "
+                f"{bad[0]}, sample {bad[1]}); expected finite samples. Interpolate "
+                "or drop the damaged segment before the transform."
+            )
+        if recordings and rec.shape[0] != recordings[0].shape[0]:
+            raise ValueError(
+                f"{who}{param_name}[{i}] has {rec.shape[0]} channels but "
+                f"{param_name}[0] has {recordings[0].shape[0]}; all recordings "
+                "must have the same number of channels."
+            )
+        recordings.append(rec)
+
+    if n_channels is not None and recordings[0].shape[0] != n_channels:
+        raise ValueError(
+            f"{who}{param_name} has {recordings[0].shape[0]} channel(s) per "
+            f"recording, but the estimator was fitted with {n_channels} "
+            "channel(s); expected the same channels as at fit."
+        )
+    return recordings

@@ -1,0 +1,48 @@
+"""Shared fixtures: small seeded data and the real recordings of ../shared/data."""
+
+import os
+from pathlib import Path
+
+import pytest
+
+from sklearn_semg.datasets import make_semg
+
+#: Real recordings shipped beside the repository (see ../shared/data/README.md).
+SHARED_DATA = Path(
+    os.environ.get(
+        "SKLEARN_SEMG_SHARED_DATA",
+        Path(__file__).resolve().parents[2] / "shared" / "data",
+    )
+)
+MUSCLETRACKER = SHARED_DATA / "muscletracker"
+BICEPS_FATIGUE = SHARED_DATA / "biceps_fatigue"
+
+
+def require(path):
+    """Skip the calling test, with a reason, when a real-data folder is absent."""
+    if not Path(path).exists():
+        pytest.skip(
+            f"real data not found at {path}; set SKLEARN_SEMG_SHARED_DATA to the "
+            "shared/data folder to run this test"
+        )
+    return Path(path)
+
+
+@pytest.fixture
+def muscletracker_dir():
+    return require(MUSCLETRACKER)
+
+
+@pytest.fixture
+def biceps_fatigue_dir():
+    return require(BICEPS_FATIGUE)
+
+
+@pytest.fixture
+def semg_factory():
+    """Factory of seeded synthetic sEMG (band-limited bursts), see make_semg."""
+
+    def make(n_recordings=6, *, seed=0, **kwargs):
+        return make_semg(n_recordings, random_state=seed, **kwargs)
+
+    return make
