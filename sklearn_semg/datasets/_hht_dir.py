@@ -1,0 +1,553 @@
+"""Folders of ``.npz`` Hilbert-Huang matrices, one matrix per file.
+
+This is the on-disk layout of the reference notebook (the Kaggle
+``HILBERTMATRIX_NPZ`` data set): each file holds one ``(256, 256)`` matrix and
+its name carries the label, for example ``BICEPS_fatiguetest_M_006.npz`` or
+``TRICEPS_half_F_012.npz``; files whose name starts with ``Test`` are
+unlabelled. :func:`load_hht_dir` reads such a folder and :func:`save_hht_dir`
+writes one, so the output of :class:`~sklearn_semg.HHTTransformer` can be
+stored and read back by the same rules.
+
+Unlike the notebook, which skipped unreadable or mis-shaped files with a
+``print`` (or not at all), every file that cannot be used is reported.
+"""
+
+import os
+import pickle
+import re
+import tempfile
+import warnings
+import zipfile
+import zlib
+from numbers import Integral
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from sklearn.utils import Bunch
+
+__all__ = ["HHT_CLASSES", "load_hht_dir", "save_hht_dir"]
+
+#: The six labels ``"{gender}_{movement}"``, in the reference notebook's order.
+HHT_CLASSES = ("M_full", "M_half", "M_invalid", "F_full", "F_half", "F_invalid")
+
+#: Key under which :func:`save_hht_dir` stores the matrix.
+HHT_KEY = "hht"
+
+_GENDER_RE = re.compile(r"[_-]([MF])[_-]")
+_SPLIT_RE = re.compile(r"[_-]")
+#: Lower-case words the name parser looks for, in priority order.
+_MOVEMENT_WORDS = (
+    ("fatiguetest", "full"),
+    ("full", "full"),
+    ("half", "half"),
+    ("invalid", "invalid"),
+    ("wrong", "invalid"),
+)
+#: Errors that mean "this file is not a usable .npz archive". Anything else
+#: (MemoryError, KeyboardInterrupt, a bug) propagates.
+_READ_ERRORS = (
+    OSError,
+    ValueError,
+    EOFError,
+    KeyError,
+    zipfile.BadZipFile,
+    zlib.error,
+    pickle.UnpicklingError,
+)
+
+
+def _report_problems(problems, *, what, where, strict, stacklevel=3):
+    """Warn about (or, if ``strict``, raise on) files that could not be used.
+
+    ``problems`` is a list of ``(file name, reason)``; all of them go into ONE
+    message so that nothing is dropped silently and the user sees the whole
+    list at once.
+    """
+    if not problems:
+        return
+    listing = "\n".join(f"  - {name}: {reason}" for name, reason in problems)
+    if strict:
+        raise ValueError(
+            f"{what}(strict=True): {len(problems)} file(s) in {where} cannot be "
+            f"used:\n{listing}\nFix or remove them, or pass strict=False to skip "
+            "them with a warning."
+        )
+    warnings.warn(
+        f"{what}: skipped {len(problems)} file(s) in {where} that cannot be "
+        f"used:\n{listing}\nFix or remove them, or pass strict=True to raise an "
+        "error instead. The skipped files are also listed in the `problems` "
+        "field of the result.",
+        UserWarning,
+        stacklevel=stacklevel,
+    )
+
+
+def _check_folder(path, param_name="path"):
+    """Return ``path`` as a Path to an existing directory, or raise."""
+    try:
+        folder = Path(os.fspath(path))
+    except TypeError as exc:
+        raise TypeError(
+            f"{param_name} must be a str or os.PathLike naming a folder; got "
+            f"{type(path).__name__} {path!r}."
+        ) from exc
+    if not folder.exists():
+        raise FileNotFoundError(f"Folder not found: {param_name}={str(folder)!r}.")
+    if not folder.is_dir():
+        raise NotADirectoryError(
+            f"{param_name}={str(folder)!r} is a file; expected a folder."
+        )
+    return folder
+
+
+def _check_shape(shape):
+    if (
+        not isinstance(shape, (tuple, list))
+        or len(shape) != 2
+        or not all(isinstance(s, Integral) and s >= 1 for s in shape)
+    ):
+        raise ValueError(
+            "shape must be a pair of positive integers (n_freq_bins, n_time_bins), "
+            f"e.g. (256, 256); got {shape!r}."
+        )
+    return tuple(int(s) for s in shape)
+
+
+def parse_hht_filename(name):
+    """Labels carried by the name of an HHT ``.npz`` file (the notebook's rules).
+
+    Parameters
+    ----------
+    name : str
+        File name (a directory part is ignored).
+
+    Returns
+    -------
+    info : dict or None
+        ``None`` for an unlabelled test file (the name starts with ``test``,
+        any case). Otherwise a dict with keys ``muscle`` (the first part of the
+        name before ``_`` or ``-``), ``gender`` (``"M"`` or ``"F"``, standing
+        between ``_``/``-`` separators), ``movement`` (``"full"`` if the
+        lower-cased name contains ``fatiguetest`` or ``full``, else ``"half"``
+        if it contains ``half``, else ``"invalid"`` if it contains
+        ``invalid`` or ``wrong``) and ``label`` (``"{gender}_{movement}"``).
+
+    Raises
+    ------
+    ValueError
+        If the name carries no gender or no movement.
+
+    Examples
+    --------
+    >>> from sklearn_semg.datasets._hht_dir import parse_hht_filename
+    >>> parse_hht_filename("BICEPS_fatiguetest_M_006.npz")["label"]
+    'M_full'
+    >>> parse_hht_filename("FOREARM-wrong-F-3.npz")["label"]
+    'F_invalid'
+    >>> parse_hht_filename("Test_001.npz") is None
+    True
+    """
+    base = os.path.basename(name)
+    if base.lower().startswith("test"):
+        return None
+    gender = _GENDER_RE.search(base)
+    if gender is None:
+        raise ValueError(
+            "cannot parse the label from the name: no gender 'M' or 'F' between "
+            "'_' or '-' separators (expected a name like BICEPS_full_M_001.npz)"
+        )
+    lower = base.lower()
+    movement = next((m for word, m in _MOVEMENT_WORDS if word in lower), None)
+    if movement is None:
+        raise ValueError(
+            "cannot parse the label from the name: no movement word "
+            "('fatiguetest' or 'full', 'half', 'invalid' or 'wrong'; expected a "
+            "name like BICEPS_full_M_001.npz)"
+        )
+    muscle = _SPLIT_RE.split(Path(base).stem, maxsplit=1)[0]
+    label = f"{gender.group(1)}_{movement}"
+    return {
+        "muscle": muscle,
+        "gender": gender.group(1),
+        "movement": movement,
+        "label": label,
+    }
+
+
+def _read_hht_file(file, shape):
+    """Matrix stored in ``file`` as float32 of ``shape``; ValueError says why not."""
+    try:
+        # Open the file ourselves so it is closed even when numpy fails on it.
+        with open(file, "rb") as f:
+            head = f.read(6)
+            if head.startswith(b"\x93NUMPY"):
+                raise ValueError("is a single .npy array, not an .npz archive")
+            if not head.startswith(b"PK"):
+                raise ValueError(
+                    "unreadable: not an .npz archive (no zip signature at the "
+                    f"start of the file; it starts with {head!r})"
+                )
+            f.seek(0)
+            try:
+                with np.load(f, allow_pickle=False) as archive:
+                    keys = archive.files
+                    matrix = (
+                        archive[HHT_KEY if HHT_KEY in keys else keys[0]]
+                        if keys
+                        else None
+                    )
+            except _READ_ERRORS as exc:
+                raise ValueError(
+                    f"unreadable: corrupt .npz archive ({type(exc).__name__}: {exc})"
+                ) from exc
+    except OSError as exc:
+        raise ValueError(f"unreadable ({type(exc).__name__}: {exc})") from exc
+    if matrix is None:
+        raise ValueError("is an empty .npz archive (no arrays)")
+    if matrix.dtype.kind not in "biuf":
+        raise ValueError(f"has non-numeric dtype {matrix.dtype}; expected numbers")
+    if matrix.shape != shape:
+        raise ValueError(f"has shape {matrix.shape}, expected {shape}")
+    if not np.all(np.isfinite(matrix)):
+        raise ValueError("contains NaN or infinite values")
+    return matrix.astype(np.float32, copy=False)
+
+
+def load_hht_dir(path, *, strict=False, shape=(256, 256)):
+    """Load a folder of ``.npz`` Hilbert-Huang matrices labelled by file name.
+
+    Every ``*.npz`` file of ``path`` (not its sub-folders) holds one matrix,
+    stored under the key ``"hht"`` or, failing that, as the first array of the
+    archive. Files are read in name order, so the result is deterministic.
+    Labels come from the file name by the reference notebook's rules (see
+    :func:`~sklearn_semg.datasets._hht_dir.parse_hht_filename`):
+
+    - a name starting with ``test`` (any case) is unlabelled and goes to
+      ``test_data``;
+    - gender is the ``M`` or ``F`` standing between ``_`` or ``-`` separators;
+    - movement is ``full`` if the lower-cased name contains ``fatiguetest`` or
+      ``full``, else ``half`` if it contains ``half``, else ``invalid`` if it
+      contains ``invalid`` or ``wrong``;
+    - the label is ``"{gender}_{movement}"``, one of six classes.
+
+    A file that cannot be read (not an ``.npz`` archive, corrupt), holds a
+    matrix of another shape, non-numeric or non-finite values, or whose
+    (non-test) name cannot be parsed is never dropped silently: all such files
+    are listed, with the reason, in one ``UserWarning`` and in ``problems``;
+    with ``strict=True`` a ``ValueError`` lists them instead.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        Folder holding the ``.npz`` files.
+    strict : bool, default=False
+        Raise a ``ValueError`` listing the unusable files instead of skipping
+        them with a warning.
+    shape : tuple of (int, int), default=(256, 256)
+        Expected matrix shape ``(n_freq_bins, n_time_bins)``.
+
+    Returns
+    -------
+    data : :class:`~sklearn.utils.Bunch`
+        Dictionary-like object with the fields:
+
+        data : ndarray of shape (n_files, *shape)
+            float32 matrices of the labelled files.
+        target : ndarray of shape (n_files,)
+            Labels (str), e.g. ``"M_full"``.
+        target_names : ndarray of shape (6,)
+            The six possible labels, :data:`HHT_CLASSES`.
+        metadata : pandas.DataFrame
+            One row per labelled file: ``file``, ``muscle``, ``gender``,
+            ``movement``, ``label``.
+        test_data : ndarray of shape (n_test_files, *shape)
+            float32 matrices of the unlabelled ``Test*`` files.
+        test_metadata : pandas.DataFrame
+            One row per test file: ``file``.
+        problems : list of (str, str)
+            ``(file name, reason)`` of each file that was skipped.
+        path : pathlib.Path
+            The folder read.
+
+    Raises
+    ------
+    FileNotFoundError
+        If ``path`` does not exist.
+    ValueError
+        If ``path`` holds no ``.npz`` file, or with ``strict=True`` if a file
+        cannot be used.
+
+    See Also
+    --------
+    save_hht_dir : Write matrices in this layout.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> import numpy as np
+    >>> from sklearn_semg.datasets import load_hht_dir, save_hht_dir
+    >>> X = np.random.default_rng(0).random((3, 8, 8), dtype=np.float32)
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     _ = save_hht_dir(folder, X[:2], ["M_full", "F_half"], muscle="biceps")
+    ...     _ = save_hht_dir(folder, X[2:])  # unlabelled: Test_001.npz
+    ...     bunch = load_hht_dir(folder, shape=(8, 8))
+    >>> bunch.data.shape, bunch.test_data.shape
+    ((2, 8, 8), (1, 8, 8))
+    >>> bunch.metadata["file"].tolist(), bunch.target.tolist()
+    (['BICEPS_full_M_001.npz', 'BICEPS_half_F_002.npz'], ['M_full', 'F_half'])
+    """
+    folder = _check_folder(path)
+    shape = _check_shape(shape)
+    files = sorted(
+        (f for f in folder.iterdir() if f.suffix.lower() == ".npz" and f.is_file()),
+        key=lambda f: f.name,
+    )
+    if not files:
+        raise ValueError(
+            f"No .npz file found in {str(folder)!r}; expected HHT matrices saved "
+            "as one .npz file per matrix (e.g. BICEPS_full_M_001.npz)."
+        )
+
+    matrices, rows, test_matrices, test_rows, problems = [], [], [], [], []
+    for file in files:
+        try:
+            info = parse_hht_filename(file.name)
+            matrix = _read_hht_file(file, shape)
+        except ValueError as exc:
+            problems.append((file.name, str(exc)))
+            continue
+        if info is None:
+            test_matrices.append(matrix)
+            test_rows.append({"file": file.name})
+        else:
+            matrices.append(matrix)
+            rows.append({"file": file.name, **info})
+
+    _report_problems(
+        problems, what="load_hht_dir", where=repr(str(folder)), strict=strict
+    )
+
+    def stack(arrays):
+        if not arrays:
+            return np.empty((0, *shape), dtype=np.float32)
+        return np.stack(arrays).astype(np.float32, copy=False)
+
+    columns = ["file", "muscle", "gender", "movement", "label"]
+    metadata = pd.DataFrame(rows, columns=columns)
+    return Bunch(
+        data=stack(matrices),
+        target=np.asarray(metadata["label"].tolist(), dtype=str),
+        target_names=np.asarray(HHT_CLASSES),
+        metadata=metadata,
+        test_data=stack(test_matrices),
+        test_metadata=pd.DataFrame(test_rows, columns=["file"]),
+        problems=problems,
+        path=folder,
+    )
+
+
+def _check_muscle(muscle):
+    if not isinstance(muscle, str) or not re.fullmatch(r"[A-Za-z0-9]+", muscle):
+        raise ValueError(
+            "muscle must be a non-empty str of letters and digits (no '_', '-' "
+            f"or spaces, which separate the parts of the file name); got {muscle!r}."
+        )
+    lower = muscle.lower()
+    clash = [word for word, _ in _MOVEMENT_WORDS if word in lower]
+    if clash or lower.startswith("test"):
+        why = f"contains {clash[0]!r}" if clash else "starts with 'test'"
+        raise ValueError(
+            f"muscle={muscle!r} {why}, which would change the label read back from "
+            "the file name; choose another name, e.g. 'BICEPS'."
+        )
+    return muscle.upper()
+
+
+def _check_hht_array(X):
+    X = np.asarray(X)
+    if X.dtype.kind not in "biuf":
+        raise ValueError(f"X must hold real numbers; got an array of dtype {X.dtype}.")
+    if X.ndim == 4:
+        if X.shape[1] != 1:
+            raise ValueError(
+                f"X has {X.shape[1]} channels (shape {X.shape}); an HHT folder "
+                "holds one (n_freq_bins, n_time_bins) matrix per file. Select a "
+                "channel first, e.g. save_hht_dir(path, X[:, 0], labels), or save "
+                "each channel to its own folder."
+            )
+        X = X[:, 0]
+    elif X.ndim != 3:
+        raise ValueError(
+            "X must be HHT matrices of shape (n_matrices, n_freq_bins, n_time_bins) "
+            "or (n_matrices, 1, n_freq_bins, n_time_bins), as returned by "
+            f"HHTTransformer; got an array of shape {X.shape}."
+        )
+    if X.shape[0] == 0:
+        raise ValueError("X is empty: found 0 matrices, expected at least 1.")
+    if not np.all(np.isfinite(X)):
+        first = int(np.argwhere(~np.isfinite(X))[0][0])
+        raise ValueError(
+            f"X[{first}] contains NaN or infinite values; expected finite values."
+        )
+    return X.astype(np.float32, copy=False)
+
+
+def _check_labels(labels, n):
+    labels = np.asarray(labels, dtype=object)
+    if labels.ndim != 1 or labels.shape[0] != n:
+        raise ValueError(
+            f"labels must be a 1-D sequence with one label per matrix ({n}); got "
+            f"shape {labels.shape}."
+        )
+    bad = sorted({repr(lab) for lab in labels if lab not in HHT_CLASSES})
+    if bad:
+        raise ValueError(
+            f'labels must be among {list(HHT_CLASSES)} ("{{gender}}_{{movement}}", '
+            f"the classes load_hht_dir reads back); got {', '.join(bad)}."
+        )
+    return [str(lab) for lab in labels]
+
+
+def _write_npz_atomic(target, matrix, *, overwrite):
+    """Write ``matrix`` to ``target`` via a temporary file renamed into place.
+
+    The temporary file lives in the same folder (so the rename is atomic),
+    starts with a dot and ends in ``.tmp`` (so ``load_hht_dir`` never reads a
+    half-written file) and is removed if anything fails. Without
+    ``overwrite``, a hard link creates ``target`` only if it does not exist, so
+    a file that appeared after the up-front check is not clobbered either.
+    """
+    fd, tmp = tempfile.mkstemp(
+        dir=target.parent, prefix=f".{target.name}.", suffix=".tmp"
+    )
+    try:
+        with os.fdopen(fd, "wb") as f:
+            np.savez_compressed(f, **{HHT_KEY: matrix})
+            f.flush()
+            os.fsync(f.fileno())
+        if overwrite:
+            os.replace(tmp, target)
+        else:
+            try:
+                os.link(tmp, target)
+            except FileExistsError:
+                raise FileExistsError(
+                    f"{str(target)!r} appeared while writing; not overwritten. "
+                    "Pass overwrite=True to replace it."
+                ) from None
+            except OSError:  # file system without hard links
+                if target.exists():
+                    raise FileExistsError(
+                        f"{str(target)!r} appeared while writing; not overwritten."
+                    ) from None
+                os.replace(tmp, target)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+
+
+def save_hht_dir(
+    path, X, labels=None, *, muscle="SEMG", start_index=1, overwrite=False
+):
+    """Save HHT matrices as one ``.npz`` file each, named so they load back.
+
+    Matrix ``k`` is written under the key ``"hht"`` to
+    ``{MUSCLE}_{movement}_{gender}_{i:03d}.npz`` (``i = start_index + k``),
+    e.g. ``BICEPS_full_M_001.npz`` for the label ``"M_full"``, or to
+    ``Test_{i:03d}.npz`` when ``labels`` is None. :func:`load_hht_dir` reads
+    the folder back with the same matrices (as float32) and labels.
+
+    Each file is written to a temporary name in the same folder and renamed
+    into place, so a reader never sees a half-written file. Existing files are
+    only replaced with ``overwrite=True``; otherwise every target is checked
+    before anything is written, and nothing is written if one exists.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        Folder to write to; created (with its parents) if missing.
+    X : array-like of shape (n_matrices, n_freq_bins, n_time_bins) or \
+            (n_matrices, 1, n_freq_bins, n_time_bins)
+        HHT matrices, e.g. the output of single-channel
+        :class:`~sklearn_semg.HHTTransformer`. Saved as float32.
+    labels : array-like of str of shape (n_matrices,) or None, default=None
+        One label per matrix among :data:`HHT_CLASSES` (``"M_full"``,
+        ``"M_half"``, ``"M_invalid"``, ``"F_full"``, ``"F_half"``,
+        ``"F_invalid"``). ``None`` saves unlabelled ``Test_*`` files.
+    muscle : str, default="SEMG"
+        First part of the labelled file names (upper-cased); letters and
+        digits only, and without a word the name parser reads as a movement.
+    start_index : int, default=1
+        Number of the first file.
+    overwrite : bool, default=False
+        Replace existing files instead of raising ``FileExistsError``.
+
+    Returns
+    -------
+    paths : list of pathlib.Path
+        The files written, in the order of ``X``.
+
+    Raises
+    ------
+    FileExistsError
+        If a target file exists and ``overwrite`` is False (nothing is written).
+    ValueError
+        If ``X`` has another shape or several channels, or a label or
+        ``muscle`` is invalid.
+
+    See Also
+    --------
+    load_hht_dir : Read such a folder.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> import numpy as np
+    >>> from sklearn_semg.datasets import save_hht_dir
+    >>> X = np.zeros((2, 1, 16, 16), dtype=np.float32)  # HHTTransformer layout
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     paths = save_hht_dir(folder, X, ["F_invalid", "M_half"], start_index=7)
+    ...     [p.name for p in paths]
+    ['SEMG_invalid_F_007.npz', 'SEMG_half_M_008.npz']
+    """
+    X = _check_hht_array(X)
+    n = X.shape[0]
+    if not isinstance(start_index, Integral) or start_index < 0:
+        raise ValueError(
+            f"start_index must be a non-negative int; got {start_index!r}."
+        )
+    indices = range(int(start_index), int(start_index) + n)
+    if labels is None:
+        names = [f"Test_{i:03d}.npz" for i in indices]
+    else:
+        labels = _check_labels(labels, n)
+        muscle = _check_muscle(muscle)
+        names = []
+        for i, label in zip(indices, labels, strict=True):
+            gender, movement = label.split("_")
+            names.append(f"{muscle}_{movement}_{gender}_{i:03d}.npz")
+
+    try:
+        folder = Path(os.fspath(path))
+    except TypeError as exc:
+        raise TypeError(
+            f"path must be a str or os.PathLike naming a folder; got "
+            f"{type(path).__name__} {path!r}."
+        ) from exc
+    if folder.exists() and not folder.is_dir():
+        raise NotADirectoryError(f"path={str(folder)!r} is a file; expected a folder.")
+    folder.mkdir(parents=True, exist_ok=True)
+    targets = [folder / name for name in names]
+    if not overwrite:
+        existing = [t.name for t in targets if t.exists()]
+        if existing:
+            shown = ", ".join(existing[:5]) + (" ..." if len(existing) > 5 else "")
+            raise FileExistsError(
+                f"{len(existing)} of the {n} target file(s) already exist in "
+                f"{str(folder)!r}: {shown}. Nothing was written. Pass "
+                "overwrite=True to replace them, or another start_index or folder."
+            )
+    for target, matrix in zip(targets, X, strict=True):
+        _write_npz_atomic(target, matrix, overwrite=overwrite)
+    return targets
