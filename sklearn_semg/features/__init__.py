@@ -1,0 +1,14 @@
+"""Explicit sEMG features for the scaler → classifier tail of a Pipeline.
+
+:class:`EMGFeatures` computes the classic time-domain and spectral baseline
+(MAV, RMS, waveform length, zero crossings, slope sign changes, variance, mean
+and median frequency); :class:`HHTFeatures` reads features off the Hilbert
+spectrum (relative band energies, instantaneous mean and median frequency and
+their trend over time, IMF energies). Pure numpy/scipy; nothing here imports
+torch.
+"""
+
+from ._classic import EMGFeatures
+from ._hht_features import HHTFeatures
+
+__all__ = ["EMGFeatures", "HHTFeatures"]

@@ -1,0 +1,419 @@
+"""HHTFeatures: explicit features read off the Hilbert spectrum of sEMG."""
+
+from numbers import Integral, Real
+
+import numpy as np
+from joblib import Parallel, delayed
+from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
+from sklearn.utils import check_random_state
+from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.validation import check_is_fitted
+
+from ..hht import EMD_METHODS, decompose, instantaneous_amplitude_frequency
+from ..utils._validation import MIN_N_TIMES, check_recordings
+from ._classic import _channel_names
+
+__all__ = ["HHTFeatures"]
+
+
+def _mean_median(freq, weight):
+    """Weighted mean and median of instantaneous frequencies; 0 Hz if no weight.
+
+    The median interpolates between the sorted frequencies at the midpoints of
+    their cumulative weights, so it is exact for a single tone and continuous
+    in the weights.
+    """
+    keep = weight > 0
+    freq, weight = freq[keep], weight[keep]
+    total = weight.sum()
+    if total <= 0:
+        return 0.0, 0.0
+    # no BLAS dot products: their summation order depends on the number of
+    # BLAS threads, which joblib workers limit, and n_jobs must not change
+    # the output by even one bit
+    mean = float(np.sum(freq * weight) / total)
+    order = np.argsort(freq, kind="stable")
+    freq, weight = freq[order], weight[order]
+    midpoints = np.cumsum(weight) - weight / 2
+    median = float(np.interp(total / 2, midpoints, freq))
+    return mean, median
+
+
+def _slope(t, values, valid):
+    """Least-squares slope of ``values`` over ``t`` (valid points; 0 if < 2)."""
+    t, values = t[valid], values[valid]
+    if len(t) < 2:
+        return 0.0
+    dt = t - t.mean()
+    return float(np.sum(dt * (values - values.mean())) / np.sum(dt * dt))
+
+
+def _channel_features(
+    signal,
+    seed,
+    *,
+    fs,
+    method,
+    max_imf,
+    emd_params,
+    f_min,
+    f_max,
+    n_freq_bins,
+    log_energy,
+    n_segments,
+    n_imfs,
+):
+    """The HHT features of one channel, in the order of the feature names."""
+    n_times = signal.shape[0]
+    imfs = decompose(
+        signal, method=method, max_imf=max_imf, seed=seed, emd_params=emd_params
+    )
+    if imfs.shape[0] == 0:  # an all-zero signal has no IMF
+        imfs = np.zeros((1, n_times))
+    amplitude, frequency = instantaneous_amplitude_frequency(imfs, fs)
+    energy = amplitude**2
+    in_band = (frequency >= f_min) & (frequency <= f_max)
+    band_energy = np.where(in_band, energy, 0.0)
+    total = band_energy.sum()
+
+    # (a) marginal Hilbert energy spectrum in n_freq_bins equal bands
+    bins = ((frequency[in_band] - f_min) / (f_max - f_min) * n_freq_bins).astype(
+        np.intp
+    )
+    np.clip(bins, 0, n_freq_bins - 1, out=bins)
+    spectrum = np.bincount(bins, weights=energy[in_band], minlength=n_freq_bins)
+    parts = [spectrum / total if total > 0 else np.zeros(n_freq_bins)]
+    if log_energy:
+        power = total / n_times
+        parts.append([np.log(max(power, np.finfo(np.float64).tiny))])
+
+    # (b) instantaneous mean and median frequency, whole and per segment
+    mean, median = _mean_median(frequency.ravel(), band_energy.ravel())
+    bounds = (np.arange(n_segments + 1) * n_times) // n_segments
+    seg_mean = np.zeros(n_segments)
+    seg_median = np.zeros(n_segments)
+    valid = np.zeros(n_segments, dtype=bool)
+    for s in range(n_segments):
+        cols = slice(bounds[s], bounds[s + 1])
+        w = band_energy[:, cols].ravel()
+        valid[s] = w.sum() > 0
+        seg_mean[s], seg_median[s] = _mean_median(frequency[:, cols].ravel(), w)
+    centres = (bounds[:-1] + bounds[1:] - 1) / 2 / fs
+    parts += [
+        [mean, median],
+        seg_mean,
+        seg_median,
+        [_slope(centres, seg_mean, valid), _slope(centres, seg_median, valid)],
+    ]
+
+    # (c) energy of the first n_imfs components, as fractions of their total
+    imf_energy = np.sum(imfs**2, axis=1)
+    fractions = np.zeros(n_imfs)
+    imf_total = imf_energy.sum()
+    if imf_total > 0:
+        head = imf_energy[:n_imfs] / imf_total
+        fractions[: len(head)] = head
+    parts.append(fractions)
+    return np.concatenate([np.asarray(p, dtype=np.float64) for p in parts])
+
+
+def _recording_features(recording, seeds, **kwargs):
+    """Features of every channel of one recording, channel-major, 1-D."""
+    return np.concatenate(
+        [_channel_features(x, seeds[c], **kwargs) for c, x in enumerate(recording)]
+    )
+
+
+class HHTFeatures(TransformerMixin, BaseEstimator):
+    """Features read off the Hilbert spectrum of every channel.
+
+    Each channel is decomposed into intrinsic mode functions (IMFs) by
+    empirical mode decomposition, as in :class:`~sklearn_semg.HHTTransformer`;
+    the Hilbert transform of every component (the residue included, as
+    :func:`~sklearn_semg.hht.decompose` returns it) gives an instantaneous
+    amplitude ``a`` and frequency ``f`` per sample. Only samples with ``f``
+    inside ``freq_range`` count in the spectral features, which all weight a
+    sample by its energy ``a**2``. Per channel, in output order:
+
+    (a) the marginal Hilbert energy spectrum: the energy in each of
+        ``n_freq_bins`` equal bands over ``freq_range``, as fractions of the
+        energy in ``freq_range`` (``hht_band0`` ..., zero-padded to the
+        same width, e.g. ``hht_band00`` ... ``hht_band15``), then, if
+        ``log_energy``, the natural log of that energy per sample
+        (``hht_log_energy``);
+    (b) the instantaneous mean frequency (energy-weighted mean of ``f``,
+        ``hht_mnf``) and median frequency (the frequency that splits the
+        Hilbert energy in two halves, ``hht_mdf``) over the whole recording,
+        then over ``n_segments`` equal time segments (``hht_mnf_seg0`` ...,
+        ``hht_mdf_seg0`` ...), then their least-squares trends across the
+        segments in Hz per second (``hht_mnf_slope``, ``hht_mdf_slope``): the
+        median frequency falls as a muscle fatigues, so a negative
+        ``hht_mdf_slope`` is the classic fatigue indicator;
+    (c) the energy ``sum(imf**2)`` of each of the first ``n_imfs`` components
+        as a fraction of the energy of all components (``imf0_energy`` ...),
+        zero where the decomposition has fewer components.
+
+    These are ``n_freq_bins + log_energy + 4 + 2 * n_segments + n_imfs``
+    features per channel (40 with the defaults); the output is channel-major.
+
+    Parameters
+    ----------
+    fs : float, default=1000.0
+        Sampling rate of the recordings, in Hz.
+    freq_range : tuple of (float, float) or None, default=(20, 450)
+        ``(f_min, f_max)`` in Hz, with ``0 <= f_min < f_max <= fs / 2``: the
+        band of the spectral features (a) and (b). The default is the sEMG
+        band; it excludes the slow residue and motion artefacts. ``None`` is
+        ``(0, fs / 2)``.
+    n_freq_bins : int, default=16
+        Number of equal bands of the relative marginal spectrum.
+    log_energy : bool, default=True
+        Add the natural log of the Hilbert energy in ``freq_range`` per
+        sample, ``log(sum(a**2) / n_times)``, after the bands. It is the power
+        of the analytic signal, in the squared units of the input, twice the
+        mean square of the signal: a sine of amplitude ``A`` gives
+        ``log(A**2)``.
+    n_segments : int, default=4
+        Number of equal time segments of each recording for the segment mean
+        and median frequencies and their trends (at least 2).
+    n_imfs : int, default=6
+        Number of leading components whose energy fractions are returned.
+    max_imf : int, default=10
+        Largest number of IMFs extracted per channel; ``-1`` extracts all.
+    method : {"emd", "eemd", "ceemdan"}, default="emd"
+        Decomposition: plain EMD (deterministic), ensemble EMD, or complete
+        ensemble EMD with adaptive noise (noise drawn from ``random_state``).
+    emd_params : dict or None, default=None
+        Extra keyword arguments of the PyEMD class, e.g. ``{"trials": 20}``.
+    n_jobs : int or None, default=None
+        Number of joblib jobs over recordings; ``-1`` uses all cores.
+    random_state : int, RandomState instance or None, default=None
+        Seeds the noise of ``"eemd"`` and ``"ceemdan"``. One seed per recording
+        and channel is drawn before the work is split, so the same
+        ``random_state`` gives the same output for any ``n_jobs``. Ignored by
+        ``"emd"``.
+    min_n_times : int, default=16
+        Shortest recording accepted, in samples (see
+        :data:`~sklearn_semg.utils.MIN_N_TIMES`).
+
+    Attributes
+    ----------
+    n_channels_ : int
+        Number of channels per recording seen at ``fit``.
+    channel_feature_names_ : ndarray of shape (n_features_per_channel,), dtype=object
+        The features computed for each channel, in output order.
+    bin_edges_ : ndarray of shape (n_freq_bins + 1,)
+        Edges in Hz of the bands ``hht_band0`` ... of the marginal spectrum.
+
+    See Also
+    --------
+    EMGFeatures : Classic time-domain and Welch-spectrum features.
+    sklearn_semg.HHTTransformer : Full Hilbert-Huang time-frequency matrices.
+
+    Notes
+    -----
+    A segment (or a whole channel) without energy in ``freq_range``, such as a
+    constant one, has mean and median frequency 0 Hz, is left out of the
+    trends (a trend needs two segments with energy, else it is 0), and has
+    all-zero band fractions; the log energy of an all-zero channel is
+    ``log`` of the smallest positive float (about -708), not ``-inf``.
+
+    The output does not depend on ``n_jobs``, bit for bit: the per-channel
+    sums avoid BLAS dot products, whose summation order follows the number of
+    BLAS threads, which joblib limits in its workers.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn_semg.features import HHTFeatures
+    >>> fs = 1000.0
+    >>> t = np.arange(2000) / fs                       # 2 s
+    >>> chirp = np.sin(2 * np.pi * (150 * t - 20 * t**2))   # 150 Hz -> 70 Hz
+    >>> hht = HHTFeatures(fs=fs, n_freq_bins=8, n_segments=4, n_imfs=3)
+    >>> F = hht.fit_transform(chirp[np.newaxis])
+    >>> F.shape                                        # 8 + 1 + 4 + 2*4 + 3
+    (1, 24)
+    >>> names = hht.get_feature_names_out().tolist()
+    >>> names[:2], names[-3:]
+    (['ch0_hht_band0', 'ch0_hht_band1'], ['ch0_imf0_energy', 'ch0_imf1_energy', 'ch0_imf2_energy'])
+    >>> features = dict(zip(names, F[0]))
+    >>> bool(-50 < features["ch0_hht_mdf_slope"] < -30)   # -40 Hz/s
+    True
+    """
+
+    _parameter_constraints: dict = {
+        "fs": [Interval(Real, 0, None, closed="neither")],
+        "freq_range": [tuple, list, None],
+        "n_freq_bins": [Interval(Integral, 1, None, closed="left")],
+        "log_energy": ["boolean"],
+        "n_segments": [Interval(Integral, 2, None, closed="left")],
+        "n_imfs": [Interval(Integral, 0, None, closed="left")],
+        "max_imf": [Interval(Integral, -1, None, closed="left")],
+        "method": [StrOptions(set(EMD_METHODS))],
+        "emd_params": [dict, None],
+        "n_jobs": [Integral, None],
+        "random_state": ["random_state"],
+        "min_n_times": [Interval(Integral, 2, None, closed="left")],
+    }
+
+    def __init__(
+        self,
+        *,
+        fs=1000.0,
+        freq_range=(20.0, 450.0),
+        n_freq_bins=16,
+        log_energy=True,
+        n_segments=4,
+        n_imfs=6,
+        max_imf=10,
+        method="emd",
+        emd_params=None,
+        n_jobs=None,
+        random_state=None,
+        min_n_times=MIN_N_TIMES,
+    ):
+        self.fs = fs
+        self.freq_range = freq_range
+        self.n_freq_bins = n_freq_bins
+        self.log_energy = log_energy
+        self.n_segments = n_segments
+        self.n_imfs = n_imfs
+        self.max_imf = max_imf
+        self.method = method
+        self.emd_params = emd_params
+        self.n_jobs = n_jobs
+        self.random_state = random_state
+        self.min_n_times = min_n_times
+
+    def _check_freq_range(self):
+        nyquist = float(self.fs) / 2
+        if self.freq_range is None:
+            return 0.0, nyquist
+        try:
+            f_min, f_max = (float(f) for f in self.freq_range)
+        except (TypeError, ValueError) as exc:
+            raise ValueError(
+                "The 'freq_range' parameter of HHTFeatures must be None or a pair "
+                f"(f_min, f_max) in Hz; got {self.freq_range!r}."
+            ) from exc
+        if not 0 <= f_min < f_max <= nyquist:
+            raise ValueError(
+                "The 'freq_range' parameter of HHTFeatures must satisfy "
+                f"0 <= f_min < f_max <= fs/2 = {nyquist:g} Hz; got "
+                f"{self.freq_range!r}. With fs={self.fs!r}, pass e.g. "
+                f"freq_range=({min(20.0, nyquist / 10):g}, {0.9 * nyquist:g})."
+            )
+        return f_min, f_max
+
+    def _channel_feature_names(self):
+        width = len(str(self.n_freq_bins - 1))
+        names = [f"hht_band{k:0{width}d}" for k in range(self.n_freq_bins)]
+        if self.log_energy:
+            names.append("hht_log_energy")
+        names += ["hht_mnf", "hht_mdf"]
+        names += [f"hht_mnf_seg{s}" for s in range(self.n_segments)]
+        names += [f"hht_mdf_seg{s}" for s in range(self.n_segments)]
+        names += ["hht_mnf_slope", "hht_mdf_slope"]
+        names += [f"imf{k}_energy" for k in range(self.n_imfs)]
+        return names
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y=None):
+        """Check the parameters and recordings, remember the channel count.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_recordings, n_times) or \
+                (n_recordings, n_channels, n_times), or list of array-like
+            Raw recordings; a list may hold recordings of different lengths.
+        y : None
+            Ignored.
+
+        Returns
+        -------
+        self : HHTFeatures
+            Fitted transformer.
+        """
+        f_min, f_max = self._check_freq_range()
+        recordings = check_recordings(
+            X, min_n_times=self.min_n_times, estimator_name=type(self).__name__
+        )
+        self.n_channels_ = recordings[0].shape[0]
+        self.channel_feature_names_ = np.asarray(
+            self._channel_feature_names(), dtype=object
+        )
+        self.bin_edges_ = np.linspace(f_min, f_max, self.n_freq_bins + 1)
+        return self
+
+    def transform(self, X):
+        """Compute the Hilbert-spectrum features of every channel.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_recordings, n_times) or \
+                (n_recordings, n_channels, n_times), or list of array-like
+            Raw recordings, with the number of channels seen at ``fit``.
+
+        Returns
+        -------
+        X_features : ndarray of shape (n_recordings, n_channels * \
+                n_features_per_channel), float64
+            Channel-major: the columns of channel 0 first.
+        """
+        check_is_fitted(self)
+        recordings = check_recordings(
+            X,
+            min_n_times=self.min_n_times,
+            n_channels=self.n_channels_,
+            estimator_name=type(self).__name__,
+        )
+        f_min, f_max = self._check_freq_range()
+        rng = check_random_state(self.random_state)
+        seeds = rng.randint(
+            np.iinfo(np.int32).max, size=(len(recordings), self.n_channels_)
+        )
+        kwargs = dict(
+            fs=float(self.fs),
+            method=self.method,
+            max_imf=self.max_imf,
+            emd_params=self.emd_params,
+            f_min=f_min,
+            f_max=f_max,
+            n_freq_bins=self.n_freq_bins,
+            log_energy=self.log_energy,
+            n_segments=self.n_segments,
+            n_imfs=self.n_imfs,
+        )
+        rows = Parallel(n_jobs=self.n_jobs)(
+            delayed(_recording_features)(rec, seeds[i], **kwargs)
+            for i, rec in enumerate(recordings)
+        )
+        return np.vstack(rows).astype(np.float64, copy=False)
+
+    def get_feature_names_out(self, input_features=None):
+        """Names of the output features, ``"{channel}_{feature}"``.
+
+        Parameters
+        ----------
+        input_features : array-like of str or None, default=None
+            Channel names, one per channel (the columns of ``X`` are time
+            samples, so they have no names of their own); ``None`` names the
+            channels ``ch0, ch1, ...``.
+
+        Returns
+        -------
+        feature_names_out : ndarray of str objects
+            ``n_channels_ * n_features_per_channel`` names, e.g.
+            ``"ch0_hht_mdf"``.
+        """
+        check_is_fitted(self)
+        channels = _channel_names(input_features, self.n_channels_, type(self).__name__)
+        return np.asarray(
+            [f"{ch}_{name}" for ch in channels for name in self.channel_feature_names_],
+            dtype=object,
+        )
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.three_d_array = True
+        return tags
