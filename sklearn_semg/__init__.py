@@ -7,6 +7,8 @@
 from importlib import import_module
 from importlib.metadata import PackageNotFoundError, version
 
+from ._svm import CalibratedSVC
+from .features import EMGFeatures, HHTFeatures
 from .hht import HHTTransformer
 
 try:
@@ -15,9 +17,22 @@ except PackageNotFoundError:  # pragma: no cover - running from a source tree
     __version__ = "0.0.0+unknown"
 
 # Public names served lazily, mapped to the module that defines them.
-_LAZY = {}
+_LAZY = {
+    "CNNFeatureExtractor": ".nn",
+    "HHTCNNClassifier": ".nn",
+    "make_cnn_svm_pipeline": ".pipelines",
+    "make_end_to_end_pipeline": ".pipelines",
+    "make_method_comparison": ".pipelines",
+}
 
-__all__ = ["HHTTransformer", "__version__", *_LAZY]
+__all__ = [
+    "CalibratedSVC",
+    "EMGFeatures",
+    "HHTFeatures",
+    "HHTTransformer",
+    "__version__",
+    *_LAZY,
+]
 
 
 def __getattr__(name):

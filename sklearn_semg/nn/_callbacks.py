@@ -1,0 +1,364 @@
+"""Training callbacks: atomic checkpoints with resume, and epoch bookkeeping.
+
+File names inside a run folder (the reference notebook's names):
+
+``best_model.pt``
+    Written when the validation accuracy reaches a new best.
+``checkpoint_epoch_{N}.pt``
+    Written every ``every`` epochs (``N`` counts from 1).
+``final_model.pt``
+    Written when training ends after a complete epoch.
+
+Each file is one ``torch.save`` dictionary: ``epoch`` (completed epochs),
+``module_state_dict``, ``optimizer_state_dict``, ``scheduler_state_dict``,
+``history`` (skorch's per-epoch records), ``best_valid_acc``,
+``torch_rng_state`` (so that a resumed run continues exactly), ``classes``
+and ``module_params``. Every write goes to a temporary file in the same folder
+and is renamed over the target (``os.replace``, atomic on POSIX and Windows),
+so an interrupted save never leaves a truncated checkpoint in place of a good
+one.
+"""
+
+import hashlib
+import json
+import os
+import re
+import tempfile
+from pathlib import Path
+
+import numpy as np
+import torch
+from skorch.callbacks import Callback, LRScheduler
+from skorch.history import History
+
+__all__ = [
+    "BEST",
+    "RecordBest",
+    "FINAL",
+    "TrainingCheckpoint",
+    "find_checkpoint",
+    "load_checkpoint",
+    "periodic_name",
+]
+
+BEST = "best_model.pt"
+FINAL = "final_model.pt"
+_PERIODIC = re.compile(r"^checkpoint_epoch_(\d+)\.pt$")
+
+
+def periodic_name(epoch):
+    """File name of the periodic checkpoint after ``epoch`` epochs."""
+    return f"checkpoint_epoch_{epoch}.pt"
+
+
+def _plain(value):
+    """History values as plain Python types (torch.load(weights_only=True))."""
+    return json.loads(json.dumps(value, default=_json_default))
+
+
+def _json_default(obj):
+    if isinstance(obj, (np.integer,)):
+        return int(obj)
+    if isinstance(obj, (np.floating,)):
+        return float(obj)
+    if isinstance(obj, (np.bool_,)):
+        return bool(obj)
+    if isinstance(obj, np.ndarray):
+        return obj.tolist()
+    if isinstance(obj, torch.Tensor):
+        return obj.tolist()
+    return str(obj)
+
+
+def atomic_torch_save(obj, path):
+    """``torch.save`` to a temporary file beside ``path``, then rename."""
+    path = Path(path)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            torch.save(obj, f)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+
+
+def load_checkpoint(path):
+    """Load a checkpoint file on the CPU (safe ``weights_only`` loading)."""
+    return torch.load(path, map_location="cpu", weights_only=True)
+
+
+def _periodic_checkpoints(run_dir):
+    found = []
+    for entry in Path(run_dir).iterdir():
+        match = _PERIODIC.match(entry.name)
+        if match:
+            found.append((int(match.group(1)), entry))
+    return sorted(found)
+
+
+def find_checkpoint(run_dir, which):
+    """Path of checkpoint ``which`` inside ``run_dir``.
+
+    ``which`` is ``"best"``, ``"final"``, ``"last"`` (the latest periodic
+    checkpoint, or ``final`` when it is more recent), or an epoch number.
+    """
+    run_dir = Path(run_dir)
+    if which == "best":
+        path = run_dir / BEST
+    elif which == "final":
+        path = run_dir / FINAL
+    elif which == "last":
+        candidates = [p for _, p in _periodic_checkpoints(run_dir)]
+        if (run_dir / FINAL).exists():
+            candidates.append(run_dir / FINAL)
+        if not candidates:
+            raise FileNotFoundError(
+                f"resume_from='last': no checkpoint_epoch_N.pt or {FINAL} in {run_dir}."
+            )
+        path = max(candidates, key=lambda p: load_checkpoint(p)["epoch"])
+    else:
+        path = run_dir / periodic_name(int(which))
+    if not path.exists():
+        available = sorted(p.name for p in run_dir.glob("*.pt"))
+        raise FileNotFoundError(
+            f"resume_from={which!r}: {path} does not exist; checkpoints in "
+            f"{run_dir}: {available or 'none'}."
+        )
+    return path
+
+
+def run_fingerprint(net, X, y):
+    """Hash of the training set and of the parameters that shape training.
+
+    Two fits with the same fingerprint train the same model, so a resumed fit
+    (even inside GridSearchCV) finds the folder of its interrupted twin, while
+    parallel fits on other folds or parameters never share a folder.
+    """
+    ignored = {
+        "checkpoint_dir",
+        "checkpoint_every",
+        "resume_from",
+        "max_epochs",
+        "verbose",
+        "progress",
+        "device",
+        "callbacks",
+    }
+    params = {k: v for k, v in net.get_params(deep=False).items() if k not in ignored}
+    digest = hashlib.sha1()
+    digest.update(repr(sorted((k, repr(v)) for k, v in params.items())).encode())
+    digest.update(np.ascontiguousarray(X).tobytes())
+    digest.update(np.ascontiguousarray(y).tobytes())
+    return digest.hexdigest()[:12]
+
+
+def new_run_dir(root, fingerprint):
+    """Create ``root/run-{fingerprint}-{k}`` with the first free ``k``.
+
+    ``os.mkdir`` fails when the folder exists, so two processes can never
+    claim the same folder.
+    """
+    root = Path(root)
+    root.mkdir(parents=True, exist_ok=True)
+    k = 0
+    while True:
+        candidate = root / f"run-{fingerprint}-{k}"
+        try:
+            candidate.mkdir()
+            return candidate
+        except FileExistsError:
+            k += 1
+
+
+def latest_run_dir(root, fingerprint):
+    """The most recent run folder of ``fingerprint`` under ``root``, or None."""
+    runs = []
+    for entry in Path(root).glob(f"run-{fingerprint}-*"):
+        suffix = entry.name.rsplit("-", 1)[-1]
+        if entry.is_dir() and suffix.isdigit():
+            runs.append((int(suffix), entry))
+    return max(runs)[1] if runs else None
+
+
+def _scheduler(net):
+    for _, cb in net.callbacks_:
+        if isinstance(cb, LRScheduler) and hasattr(cb, "lr_scheduler_"):
+            return cb.lr_scheduler_
+    return None
+
+
+class RecordBest(Callback):
+    """Mark the epochs that reach a new best validation accuracy (``best``).
+
+    Parameters
+    ----------
+    monitor : str, default="valid_acc"
+        History key to maximise (``"train_acc"`` when there is no validation
+        split).
+
+    The epoch table shows the mark as ``+``. :class:`TrainingCheckpoint`
+    extends it to save ``best_model.pt`` on those epochs.
+    """
+
+    def __init__(self, monitor="valid_acc"):
+        self.monitor = monitor
+
+    def initialize(self):
+        self.best_valid_acc_ = -np.inf
+        return self
+
+    def on_epoch_end(self, net, **kwargs):
+        score = net.history[-1].get(self.monitor)
+        is_best = score is not None and score > self.best_valid_acc_
+        if is_best:
+            self.best_valid_acc_ = float(score)
+        net.history.record("best", bool(is_best))
+
+
+class TrainingCheckpoint(RecordBest):
+    """Save best, periodic and final checkpoints; restore one on resume.
+
+    Every fit writes under its own folder ``dirname/run-{fingerprint}-{k}``
+    (see :func:`run_fingerprint`), created atomically, so parallel fits of a
+    ``GridSearchCV`` never write the same file.
+
+    Parameters
+    ----------
+    dirname : str or path-like
+        Root folder of the run folders.
+    every : int, default=5
+        Save ``checkpoint_epoch_{N}.pt`` every ``every`` epochs.
+    resume_from : None, {"best", "final", "last"}, int, str or path-like
+        Checkpoint to restore at the start of training: a name or epoch
+        number, looked up in the latest run folder of the same model and data,
+        or the path of a checkpoint file or of a run folder (its latest
+        checkpoint).
+    monitor : str, default="valid_acc"
+        History key whose new maximum writes ``best_model.pt``.
+    """
+
+    def __init__(self, dirname, every=5, resume_from=None, monitor="valid_acc"):
+        super().__init__(monitor=monitor)
+        self.dirname = dirname
+        self.every = every
+        self.resume_from = resume_from
+
+    def initialize(self):
+        super().initialize()
+        self.run_dir_ = None
+        self.resumed_from_ = None
+        return self
+
+    # -- resume -------------------------------------------------------------
+    def _resume_path(self, fingerprint):
+        which = self.resume_from
+        if isinstance(which, (str, os.PathLike)) and which not in (
+            "best",
+            "final",
+            "last",
+        ):
+            path = Path(which)
+            if path.is_dir():
+                return find_checkpoint(path, "last")
+            if path.is_file():
+                return path
+            raise FileNotFoundError(
+                f"resume_from={os.fspath(which)!r} is neither 'best', 'final', "
+                "'last', an epoch number, a checkpoint file nor a run folder."
+            )
+        run_dir = latest_run_dir(self.dirname, fingerprint)
+        if run_dir is None:
+            raise FileNotFoundError(
+                f"resume_from={which!r}: no earlier run of this model and data "
+                f"under {os.fspath(self.dirname)!r} (looked for run-{fingerprint}-*). "
+                "Pass the path of a checkpoint file or run folder instead."
+            )
+        return find_checkpoint(run_dir, which)
+
+    def _restore(self, net, path):
+        state = load_checkpoint(path)
+        expected = [str(c) for c in net.classes_]
+        if state.get("classes") is not None and state["classes"] != expected:
+            raise ValueError(
+                f"Checkpoint {path} was trained on classes {state['classes']}, but "
+                f"y has classes {expected}; expected the same classes to resume."
+            )
+        try:
+            net.module_.load_state_dict(state["module_state_dict"])
+        except RuntimeError as exc:
+            raise ValueError(
+                f"Checkpoint {path} does not fit this network (module parameters "
+                f"{state.get('module_params')}): {exc}"
+            ) from exc
+        net.optimizer_.load_state_dict(state["optimizer_state_dict"])
+        scheduler = _scheduler(net)
+        if scheduler is not None and state.get("scheduler_state_dict"):
+            scheduler.load_state_dict(state["scheduler_state_dict"])
+        net.history = History(state["history"])
+        if state.get("torch_rng_state") is not None:
+            torch.set_rng_state(state["torch_rng_state"])
+        self.best_valid_acc_ = state.get("best_valid_acc", -np.inf)
+        self.resumed_from_ = Path(path)
+
+    def on_train_begin(self, net, X=None, y=None, **kwargs):
+        if self.run_dir_ is not None:  # partial_fit of a run in progress
+            return
+        fingerprint = run_fingerprint(net, X, y)
+        if self.resume_from is not None:
+            path = self._resume_path(fingerprint)
+            self._restore(net, path)
+            self.run_dir_ = path.parent
+        else:
+            self.run_dir_ = new_run_dir(self.dirname, fingerprint)
+        net.checkpoint_path_ = self.run_dir_
+
+    # -- save ---------------------------------------------------------------
+    def _state(self, net):
+        scheduler = _scheduler(net)
+        return {
+            "epoch": len(net.history),
+            "module_state_dict": {
+                k: v.detach().cpu() for k, v in net.module_.state_dict().items()
+            },
+            "optimizer_state_dict": _to_cpu(net.optimizer_.state_dict()),
+            "scheduler_state_dict": _plain(scheduler.state_dict())
+            if scheduler is not None
+            else None,
+            "history": _plain(net.history.to_list()),
+            "best_valid_acc": float(self.best_valid_acc_),
+            "torch_rng_state": torch.get_rng_state(),
+            "classes": [str(c) for c in net.classes_],
+            "module_params": _plain(net.get_params_for("module")),
+        }
+
+    def on_epoch_end(self, net, **kwargs):
+        super().on_epoch_end(net, **kwargs)
+        epoch = len(net.history)
+        state = None
+        if net.history[-1, "best"]:
+            state = self._state(net)
+            atomic_torch_save(state, self.run_dir_ / BEST)
+        if self.every and epoch % self.every == 0:
+            atomic_torch_save(
+                state or self._state(net), self.run_dir_ / periodic_name(epoch)
+            )
+
+    def on_train_end(self, net, **kwargs):
+        # Only a completed epoch makes a final model; after a KeyboardInterrupt
+        # in the middle of an epoch, resume from the last periodic checkpoint.
+        if len(net.history) and "dur" in net.history[-1]:
+            atomic_torch_save(self._state(net), self.run_dir_ / FINAL)
+
+
+def _to_cpu(obj):
+    if isinstance(obj, torch.Tensor):
+        return obj.detach().cpu()
+    if isinstance(obj, dict):
+        return {k: _to_cpu(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return type(obj)(_to_cpu(v) for v in obj)
+    return obj

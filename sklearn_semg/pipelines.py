@@ -1,0 +1,214 @@
+"""Ready-made pipelines for the two methods, and one search over both.
+
+Method 1: ``HHTTransformer -> CNNFeatureExtractor (frozen) -> StandardScaler ->
+CalibratedSVC``. Method 2: ``HHTTransformer -> HHTCNNClassifier`` (trained end
+to end). Both are plain :class:`sklearn.pipeline.Pipeline` objects.
+"""
+
+from sklearn.pipeline import Pipeline
+from sklearn.preprocessing import StandardScaler
+
+from ._svm import CalibratedSVC
+from .hht import HHTTransformer
+
+__all__ = [
+    "make_cnn_svm_pipeline",
+    "make_end_to_end_pipeline",
+    "make_method_comparison",
+]
+
+
+def _hht_step(hht, fs, hht_params, n_jobs):
+    if not hht:
+        return []
+    params = {"fs": fs, "n_jobs": n_jobs, **(hht_params or {})}
+    return [("hht", HHTTransformer(**params))]
+
+
+def make_cnn_svm_pipeline(
+    *,
+    hht=True,
+    fs=1000.0,
+    hht_params=None,
+    base_channels=64,
+    num_layers=3,
+    pooling="global",
+    weights=None,
+    device="cpu",
+    batch_size=4,
+    C=10.0,
+    kernel="rbf",
+    gamma="scale",
+    n_jobs=None,
+    random_state=None,
+):
+    """Method 1: HHT, frozen CNN encoder, StandardScaler and a calibrated SVC.
+
+    Parameters
+    ----------
+    hht : bool, default=True
+        Start with an :class:`~sklearn_semg.HHTTransformer` step named
+        ``"hht"`` (raw recordings in). ``False`` for data that are already
+        HHT matrices, such as the ``.npz`` folders of
+        :func:`~sklearn_semg.datasets.load_hht_dir`.
+    fs : float, default=1000.0
+        Sampling rate of the raw recordings, in Hz.
+    hht_params : dict or None, default=None
+        Other :class:`~sklearn_semg.HHTTransformer` parameters
+        (``n_freq_bins``, ``n_time_bins``, ``freq_range``...).
+    base_channels, num_layers, pooling, weights, device, batch_size
+        :class:`~sklearn_semg.CNNFeatureExtractor` parameters (step ``"cnn"``).
+    C, kernel, gamma : float, str, str or float, default=10.0, "rbf", "scale"
+        SVC parameters (the reference's defaults), step ``"svm"``.
+    n_jobs : int or None, default=None
+        Parallel HHT over recordings.
+    random_state : int, RandomState instance or None, default=None
+        Seeds the encoder's random weights and the SVC.
+
+    Returns
+    -------
+    pipeline : Pipeline
+        Steps ``hht`` (optional), ``cnn``, ``scale``, ``svm``. ``predict_proba``
+        gives calibrated probabilities (see :class:`~sklearn_semg.CalibratedSVC`).
+
+    Examples
+    --------
+    >>> from sklearn_semg import make_cnn_svm_pipeline
+    >>> pipe = make_cnn_svm_pipeline(fs=1000, hht_params={"n_freq_bins": 64})
+    >>> [name for name, _ in pipe.steps]
+    ['hht', 'cnn', 'scale', 'svm']
+    """
+    from .nn import CNNFeatureExtractor
+
+    return Pipeline(
+        _hht_step(hht, fs, hht_params, n_jobs)
+        + [
+            (
+                "cnn",
+                CNNFeatureExtractor(
+                    base_channels=base_channels,
+                    num_layers=num_layers,
+                    pooling=pooling,
+                    weights=weights,
+                    device=device,
+                    batch_size=batch_size,
+                    random_state=random_state,
+                ),
+            ),
+            ("scale", StandardScaler()),
+            (
+                "svm",
+                CalibratedSVC(
+                    C=C, kernel=kernel, gamma=gamma, random_state=random_state
+                ),
+            ),
+        ]
+    )
+
+
+def make_end_to_end_pipeline(
+    *, hht=True, fs=1000.0, hht_params=None, n_jobs=None, **net_params
+):
+    """Method 2: HHT, then a CNN trained end to end (skorch).
+
+    Parameters
+    ----------
+    hht : bool, default=True
+        Start with an :class:`~sklearn_semg.HHTTransformer` step named
+        ``"hht"``; ``False`` for data that are already HHT matrices.
+    fs : float, default=1000.0
+        Sampling rate of the raw recordings, in Hz.
+    hht_params : dict or None, default=None
+        Other :class:`~sklearn_semg.HHTTransformer` parameters.
+    n_jobs : int or None, default=None
+        Parallel HHT over recordings.
+    **net_params
+        :class:`~sklearn_semg.HHTCNNClassifier` parameters (``max_epochs``,
+        ``module__base_channels``, ``checkpoint_dir``, ``random_state``...).
+
+    Returns
+    -------
+    pipeline : Pipeline
+        Steps ``hht`` (optional) and ``net``.
+
+    Examples
+    --------
+    >>> from sklearn_semg import make_end_to_end_pipeline
+    >>> pipe = make_end_to_end_pipeline(hht=False, max_epochs=10)
+    >>> [name for name, _ in pipe.steps], pipe.get_params()["net__max_epochs"]
+    (['net'], 10)
+    """
+    from .nn import HHTCNNClassifier
+
+    return Pipeline(
+        _hht_step(hht, fs, hht_params, n_jobs)
+        + [("net", HHTCNNClassifier(**net_params))]
+    )
+
+
+def make_method_comparison(
+    *,
+    hht=True,
+    fs=1000.0,
+    hht_params=None,
+    svm_C=(1.0, 10.0),
+    cnn_params=None,
+    net_params=None,
+    n_jobs=None,
+    random_state=None,
+):
+    """One pipeline and a list of grids that search method 1 and method 2.
+
+    The pipeline has the steps ``hht`` (optional), ``cnn``, ``scale``,
+    ``clf``. The first grid is method 1 (frozen CNN features, scaler,
+    :class:`~sklearn_semg.CalibratedSVC` with ``C`` in ``svm_C``); the second
+    swaps the final steps: ``cnn`` and ``scale`` become ``"passthrough"`` and
+    ``clf`` an :class:`~sklearn_semg.HHTCNNClassifier`. Give both to
+    :class:`~sklearn.model_selection.GridSearchCV`; ``best_params_["clf"]``
+    then tells which method won.
+
+    Parameters
+    ----------
+    hht, fs, hht_params, n_jobs
+        As in :func:`make_cnn_svm_pipeline`.
+    svm_C : sequence of float, default=(1.0, 10.0)
+        Values of ``C`` tried for method 1.
+    cnn_params : dict or None, default=None
+        :class:`~sklearn_semg.CNNFeatureExtractor` parameters for method 1.
+    net_params : dict or None, default=None
+        :class:`~sklearn_semg.HHTCNNClassifier` parameters for method 2.
+    random_state : int, RandomState instance or None, default=None
+        Seeds the encoder, the SVC and the network.
+
+    Returns
+    -------
+    pipeline : Pipeline
+    param_grid : list of dict
+        ``[method-1 grid, method-2 grid]``.
+
+    Examples
+    --------
+    >>> from sklearn_semg import make_method_comparison
+    >>> pipe, grid = make_method_comparison(hht=False)
+    >>> [type(g["clf"][0]).__name__ for g in grid]
+    ['CalibratedSVC', 'HHTCNNClassifier']
+    """
+    from .nn import CNNFeatureExtractor, HHTCNNClassifier
+
+    cnn = CNNFeatureExtractor(**{"random_state": random_state, **(cnn_params or {})})
+    svm = CalibratedSVC(C=svm_C[0], random_state=random_state)
+    net = HHTCNNClassifier(**{"random_state": random_state, **(net_params or {})})
+    pipeline = Pipeline(
+        _hht_step(hht, fs, hht_params, n_jobs)
+        + [("cnn", cnn), ("scale", StandardScaler()), ("clf", svm)]
+    )
+    param_grid = [
+        {
+            "cnn": [cnn],
+            "scale": [StandardScaler()],
+            "clf": [svm],
+            "clf__C": list(svm_C),
+        },
+        {"cnn": ["passthrough"], "scale": ["passthrough"], "clf": [net]},
+    ]
+    return pipeline, param_grid
