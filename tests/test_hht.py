@@ -238,3 +238,48 @@ def test_grid_search_over_hht_parameters(semg_factory):
     assert search.predict(X[:, 0]).shape == (16,)
     # the classes differ in spectrum, which the flattened HHT exposes
     assert search.best_score_ > 0.5
+
+
+# ------------------------------------------- amplitude-preserving options
+def test_global_normalisation_keeps_amplitude_and_channel_ratios(semg_factory):
+    X, _ = semg_factory(6, n_channels=2, n_times=600)
+    kw = dict(n_freq_bins=16, n_time_bins=8)
+    raw = HHTTransformer(normalize=None, **kw).fit_transform(X)
+    hht = HHTTransformer(normalize="global", **kw)
+    out = hht.fit_transform(X)
+    # one scale for every matrix: the median of the recordings' largest cell
+    expected_scale = np.median(raw.reshape(6, -1).max(axis=1))
+    assert hht.scale_ == pytest.approx(expected_scale, rel=1e-6)
+    np.testing.assert_allclose(out, raw / expected_scale, rtol=1e-5)
+    # make_semg scales channel c by 1 / (1 + c): channel 1 keeps about half
+    # the energy of channel 0, which "max" normalisation would erase
+    ratio = out[:, 1].sum() / out[:, 0].sum()
+    assert 0.3 < ratio < 0.7
+    maxed = HHTTransformer(**kw).fit_transform(X)
+    assert maxed[:, 1].max() == maxed[:, 0].max() == 1.0
+
+
+def test_global_scale_is_learned_on_training_data_only(semg_factory):
+    X, _ = semg_factory(4, n_times=500)
+    hht = HHTTransformer(normalize="global", n_freq_bins=16, n_time_bins=8).fit(X)
+    np.testing.assert_allclose(hht.transform(X), hht.fit_transform(X), rtol=1e-6)
+    scale = hht.scale_
+    # louder test recordings come out louder: nothing is re-learned
+    np.testing.assert_allclose(hht.transform(10 * X), 10 * hht.transform(X), rtol=1e-4)
+    assert hht.scale_ == scale
+
+
+def test_compression(semg_factory):
+    X, _ = semg_factory(2, n_times=500)
+    kw = dict(n_freq_bins=16, n_time_bins=8)
+    plain = HHTTransformer(**kw).fit_transform(X)
+    root = HHTTransformer(compression=0.5, **kw).fit_transform(X)
+    np.testing.assert_allclose(root, np.sqrt(plain), rtol=1e-6)
+    logged = HHTTransformer(compression="log", log_floor=1e-2, **kw).fit_transform(X)
+    np.testing.assert_allclose(
+        logged, np.log(plain + 1e-2) - np.log(1e-2), rtol=1e-5, atol=1e-6
+    )
+    assert logged[plain == 0].max() == 0  # empty cells stay empty
+    assert logged.dtype == np.float32
+    with pytest.raises(ValueError, match="'compression' parameter"):
+        HHTTransformer(compression=2.0).fit(X)

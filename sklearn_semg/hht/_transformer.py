@@ -87,10 +87,23 @@ class HHTTransformer(TransformerMixin, BaseEstimator):
         ``(20, 450)`` for the sEMG band. Samples outside are dropped. ``None``
         covers ``[0, fs / 2]`` with out-of-range values clipped into the edge
         rows (the reference).
-    normalize : {"max"} or None, default="max"
+    normalize : {"max", "global"} or None, default="max"
         ``"max"`` divides each matrix (each channel of each recording) by its
-        own maximum when that is positive, as the reference does; ``None``
-        keeps the summed amplitudes in the units of the input.
+        own maximum when that is positive, as the reference does: the shape
+        of the spectrum survives, its absolute amplitude and the ratio
+        between channels do not. ``"global"`` divides every matrix by one
+        scale learned at ``fit`` over the training recordings (``scale_``,
+        the median over recordings of their largest cell), so amplitudes and
+        channel ratios survive and nothing is learned from test data.
+        ``None`` keeps the summed amplitudes in the units of the input.
+    compression : {"log"}, float or None, default=None
+        Applied after normalisation. ``"log"`` maps ``x`` to
+        ``log(x + log_floor) - log(log_floor)`` (zeros stay zero, a strong
+        compression of the dynamic range); a float ``p`` in (0, 1] maps ``x``
+        to ``x ** p`` (``0.5``: square root). Helps on some tasks and hurts on
+        others: choose it by (inner) cross-validation.
+    log_floor : float, default=1e-3
+        Floor of the ``"log"`` compression, relative to the normalised scale.
     flatten : bool, default=False
         If True, ``transform`` returns a 2-D array
         ``(n_recordings, n_channels * n_freq_bins * n_time_bins)`` for
@@ -114,6 +127,9 @@ class HHTTransformer(TransformerMixin, BaseEstimator):
     ----------
     n_channels_ : int
         Number of channels per recording seen at ``fit``.
+    scale_ : float
+        With ``normalize="global"``, the amplitude scale learned at ``fit``;
+        ``1.0`` otherwise.
 
     Notes
     -----
@@ -148,7 +164,13 @@ class HHTTransformer(TransformerMixin, BaseEstimator):
         "method": [StrOptions(set(EMD_METHODS))],
         "emd_params": [dict, None],
         "freq_range": [tuple, list, None],
-        "normalize": [StrOptions({"max"}), None],
+        "normalize": [StrOptions({"max", "global"}), None],
+        "compression": [
+            StrOptions({"log"}),
+            Interval(Real, 0, 1, closed="right"),
+            None,
+        ],
+        "log_floor": [Interval(Real, 0, None, closed="neither")],
         "flatten": ["boolean"],
         "n_jobs": [Integral, None],
         "random_state": ["random_state"],
@@ -167,6 +189,8 @@ class HHTTransformer(TransformerMixin, BaseEstimator):
         emd_params=None,
         freq_range=None,
         normalize="max",
+        compression=None,
+        log_floor=1e-3,
         flatten=False,
         n_jobs=None,
         random_state=None,
@@ -181,6 +205,8 @@ class HHTTransformer(TransformerMixin, BaseEstimator):
         self.emd_params = emd_params
         self.freq_range = freq_range
         self.normalize = normalize
+        self.compression = compression
+        self.log_floor = log_floor
         self.flatten = flatten
         self.n_jobs = n_jobs
         self.random_state = random_state
@@ -208,7 +234,7 @@ class HHTTransformer(TransformerMixin, BaseEstimator):
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y=None):
-        """Check the recordings and remember their number of channels.
+        """Check the recordings; learn the amplitude scale if ``"global"``.
 
         Parameters
         ----------
@@ -223,12 +249,48 @@ class HHTTransformer(TransformerMixin, BaseEstimator):
         self : HHTTransformer
             Fitted transformer.
         """
+        recordings = self._fit(X)
+        if self.normalize == "global":
+            self._learn_scale(self._compute(recordings))
+        return self
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit_transform(self, X, y=None):
+        """Fit, then transform ``X``, computing its matrices only once.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_recordings, n_times) or \
+                (n_recordings, n_channels, n_times), or list of array-like
+            Raw recordings.
+        y : None
+            Ignored.
+
+        Returns
+        -------
+        X_hht : ndarray, float32
+            As :meth:`transform`.
+        """
+        matrices = self._compute(self._fit(X))
+        if self.normalize == "global":
+            self._learn_scale(matrices)
+        return self._finish(matrices)
+
+    def _fit(self, X):
+        """Validate and record the channels; return the recordings."""
         self._check_freq_range()
         recordings = check_recordings(
             X, min_n_times=self.min_n_times, estimator_name=type(self).__name__
         )
         self.n_channels_ = recordings[0].shape[0]
-        return self
+        self.scale_ = 1.0
+        return recordings
+
+    def _learn_scale(self, matrices):
+        """Median over recordings of their largest cell (all channels)."""
+        peaks = matrices.reshape(len(matrices), -1).max(axis=1)
+        scale = float(np.median(peaks))
+        self.scale_ = scale if scale > 0 else 1.0
 
     def transform(self, X):
         """Compute the Hilbert-Huang matrix of every channel of every recording.
@@ -254,7 +316,18 @@ class HHTTransformer(TransformerMixin, BaseEstimator):
             n_channels=self.n_channels_,
             estimator_name=type(self).__name__,
         )
-        matrices = self._compute(recordings)
+        return self._finish(self._compute(recordings))
+
+    def _finish(self, matrices):
+        """Global scale, compression and flattening of computed matrices."""
+        if self.normalize == "global":
+            matrices /= np.float32(self.scale_)
+        if self.compression == "log":
+            floor = np.float32(self.log_floor)
+            matrices = np.log(matrices + floor) - np.log(floor)
+        elif self.compression is not None:
+            matrices = np.power(matrices, np.float32(self.compression))
+        matrices = matrices.astype(np.float32, copy=False)
         if self.flatten:
             return matrices.reshape(len(matrices), -1)
         return matrices
