@@ -8,7 +8,7 @@ from importlib import import_module
 from importlib.metadata import PackageNotFoundError, version
 
 from ._svm import CalibratedSVC
-from .features import EMGFeatures, HHTFeatures
+from .features import EMGFeatures, HHTFeatures, MarginalSpectrum
 from .hht import HHTTransformer
 
 try:
@@ -30,6 +30,7 @@ __all__ = [
     "EMGFeatures",
     "HHTFeatures",
     "HHTTransformer",
+    "MarginalSpectrum",
     "__version__",
     *_LAZY,
 ]

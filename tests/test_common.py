@@ -160,6 +160,7 @@ def test_discovery_finds_every_public_estimator():
         "HHTCNNClassifier",
         "HHTFeatures",
         "HHTTransformer",
+        "MarginalSpectrum",
     }
 
 

@@ -443,3 +443,37 @@ def test_fatigue_lowers_median_frequency_on_real_biceps(biceps_fatigue_dir):
     emg = EMGFeatures(fs=1000.0, features=["mdf", "rms"]).fit(early)
     e, lt = emg.transform(early), emg.transform(late)
     assert np.median(e[:, 0]) > np.median(lt[:, 0]) + 5
+
+
+# ------------------------------------------------------- MarginalSpectrum
+def test_marginal_spectrum_values_and_scale_invariance():
+    from sklearn_semg import MarginalSpectrum
+
+    rng = np.random.default_rng(0)
+    M = rng.random((5, 2, 12, 7))
+    ms = MarginalSpectrum(n_bands=4, floor=1e-2).fit(M)
+    bands = M.sum(-1).reshape(5, 2, 4, 3).sum(-1).reshape(5, 8)
+    assert ms.scale_ == pytest.approx(np.median(bands))
+    np.testing.assert_allclose(
+        ms.transform(M), np.log(bands / ms.scale_ + 1e-2), rtol=1e-12
+    )
+    # the learned scale makes the output independent of the recording units
+    loud = MarginalSpectrum(n_bands=4, floor=1e-2).fit(1000 * M)
+    np.testing.assert_allclose(loud.transform(1000 * M), ms.transform(M), rtol=1e-9)
+    # but amplitude differences between recordings survive
+    out = ms.transform(np.concatenate([M[:1], 3 * M[:1]]))
+    assert np.all(out[1] > out[0])
+    assert MarginalSpectrum(log=False).fit_transform(M).shape == (5, 24)
+
+
+def test_marginal_spectrum_bad_input():
+    from sklearn_semg import MarginalSpectrum
+
+    M = np.ones((3, 8, 4))
+    with pytest.raises(ValueError, match="n_bands=9 exceeds the 8 frequency rows"):
+        MarginalSpectrum(n_bands=9).fit(M)
+    with pytest.raises(ValueError, match="Negative values in data passed to"):
+        MarginalSpectrum().fit(-M)
+    ms = MarginalSpectrum().fit(M)
+    with pytest.raises(ValueError, match="expecting 32 features"):
+        ms.transform(np.ones((3, 8, 5)))

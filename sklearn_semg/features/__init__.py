@@ -4,11 +4,14 @@
 (MAV, RMS, waveform length, zero crossings, slope sign changes, variance, mean
 and median frequency); :class:`HHTFeatures` reads features off the Hilbert
 spectrum (relative band energies, instantaneous mean and median frequency and
-their trend over time, IMF energies). Pure numpy/scipy; nothing here imports
+their trend over time, IMF energies) from raw recordings;
+:class:`MarginalSpectrum` reads the marginal Hilbert spectrum off the matrices
+of :class:`~sklearn_semg.HHTTransformer`. Pure numpy/scipy; nothing here imports
 torch.
 """
 
 from ._classic import EMGFeatures
 from ._hht_features import HHTFeatures
+from ._marginal import MarginalSpectrum
 
-__all__ = ["EMGFeatures", "HHTFeatures"]
+__all__ = ["EMGFeatures", "HHTFeatures", "MarginalSpectrum"]

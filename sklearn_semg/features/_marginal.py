@@ -1,0 +1,158 @@
+"""MarginalSpectrum: the marginal Hilbert spectrum read off HHT matrices."""
+
+from numbers import Integral, Real
+
+import numpy as np
+from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
+from sklearn.utils._param_validation import Interval
+from sklearn.utils.validation import check_array, check_is_fitted
+
+__all__ = ["MarginalSpectrum"]
+
+
+def _as_matrices(X, estimator_name):
+    """(n, F, T) or (n, C, F, T) (or (n, T), one-row matrices) as (n, C, F, T)."""
+    X = check_array(
+        X,
+        allow_nd=True,
+        dtype=(np.float64, np.float32),
+        input_name="X",
+        estimator=estimator_name,
+    )
+    if np.any(X < 0):
+        raise ValueError(
+            f"Negative values in data passed to {estimator_name}: HHT matrices hold "
+            "summed amplitudes, expected values >= 0 (do not use them after a "
+            "StandardScaler)."
+        )
+    if X.ndim == 2:
+        return X[:, np.newaxis, np.newaxis, :]
+    if X.ndim == 3:
+        return X[:, np.newaxis]
+    if X.ndim != 4:
+        raise ValueError(
+            f"{estimator_name}: expected HHT matrices (n, F, T) or (n, C, F, T); "
+            f"got an array of shape {X.shape}."
+        )
+    return X
+
+
+class MarginalSpectrum(TransformerMixin, BaseEstimator):
+    """Marginal Hilbert spectrum of HHT matrices: energy per channel and band.
+
+    Sums each matrix of :class:`~sklearn_semg.HHTTransformer` over time, which
+    gives the amplitude carried by each frequency row (the marginal Hilbert
+    spectrum), optionally groups the rows into ``n_bands`` bands, divides by a
+    scale learned at ``fit`` (the median positive value over the training
+    data, so the output does not depend on the units of the recordings) and
+    takes the logarithm. Where the CNN encoder with global pooling discards
+    where the energy sits in frequency, this keeps exactly that, plus the
+    absolute level and the ratio between channels.
+
+    Parameters
+    ----------
+    n_bands : int or None, default=None
+        Number of frequency bands (consecutive rows summed); ``None`` keeps one
+        value per row.
+    log : bool, default=True
+        Return ``log(m / scale_ + floor)`` rather than ``m / scale_``.
+    floor : float, default=1e-3
+        Added before the logarithm, relative to ``scale_``.
+
+    Attributes
+    ----------
+    scale_ : float
+        Median positive band value of the training data.
+    n_features_in_ : int
+        ``C * F * T`` of the matrices seen at ``fit``.
+    input_shape_ : tuple of int
+        ``(C, F, T)`` seen at ``fit``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn_semg.features import MarginalSpectrum
+    >>> M = np.random.default_rng(0).random((4, 2, 32, 16))
+    >>> MarginalSpectrum(n_bands=8).fit_transform(M).shape
+    (4, 16)
+    """
+
+    _parameter_constraints: dict = {
+        "n_bands": [Interval(Integral, 1, None, closed="left"), None],
+        "log": ["boolean"],
+        "floor": [Interval(Real, 0, None, closed="neither")],
+    }
+
+    def __init__(self, *, n_bands=None, log=True, floor=1e-3):
+        self.n_bands = n_bands
+        self.log = log
+        self.floor = floor
+
+    def _bands(self, M):
+        marginal = M.sum(axis=-1)  # (n, C, F)
+        if self.n_bands is not None:
+            if self.n_bands > marginal.shape[-1]:
+                raise ValueError(
+                    f"n_bands={self.n_bands} exceeds the {marginal.shape[-1]} "
+                    "frequency rows of the matrices; expected n_bands <= "
+                    f"{marginal.shape[-1]}."
+                )
+            groups = np.array_split(np.arange(marginal.shape[-1]), self.n_bands)
+            marginal = np.stack(
+                [marginal[..., idx].sum(axis=-1) for idx in groups], axis=-1
+            )
+        return marginal.reshape(len(marginal), -1)
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y=None):
+        """Learn the scale of the training spectra.
+
+        Parameters
+        ----------
+        X : array-like of shape (n, F, T) or (n, C, F, T)
+            HHT matrices.
+        y : None
+            Ignored.
+
+        Returns
+        -------
+        self : MarginalSpectrum
+            Fitted transformer.
+        """
+        M = _as_matrices(X, type(self).__name__)
+        self.input_shape_ = M.shape[1:]
+        self.n_features_in_ = int(np.prod(M.shape[1:]))
+        bands = self._bands(M)
+        positive = bands[bands > 0]
+        self.scale_ = float(np.median(positive)) if positive.size else 1.0
+        return self
+
+    def transform(self, X):
+        """Marginal spectrum per channel and band.
+
+        Parameters
+        ----------
+        X : array-like of shape (n, F, T) or (n, C, F, T)
+            HHT matrices shaped as at ``fit``.
+
+        Returns
+        -------
+        spectrum : ndarray of shape (n, C * n_bands)
+            Channel 0's bands first, lowest frequency first.
+        """
+        check_is_fitted(self)
+        M = _as_matrices(X, type(self).__name__)
+        if M.shape[1:] != tuple(self.input_shape_):
+            raise ValueError(
+                f"X has {int(np.prod(M.shape[1:]))} features, but "
+                f"{type(self).__name__} is expecting {self.n_features_in_} features "
+                f"as input (matrices {tuple(self.input_shape_)}, got {M.shape[1:]})."
+            )
+        bands = self._bands(M) / self.scale_
+        return np.log(bands + self.floor) if self.log else bands
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.three_d_array = True
+        tags.input_tags.positive_only = True
+        return tags
