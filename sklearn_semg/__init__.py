@@ -23,6 +23,7 @@ _LAZY = {
     "make_cnn_svm_pipeline": ".pipelines",
     "make_end_to_end_pipeline": ".pipelines",
     "make_method_comparison": ".pipelines",
+    "make_recommended_pipeline": ".pipelines",
 }
 
 __all__ = [
