@@ -1,0 +1,1494 @@
+"""The ``sklearn-semg`` command line.
+
+Subcommands (``sklearn-semg COMMAND --help`` for each):
+
+``demo``
+    Both methods on the bundled MioTracker recordings, with subject-wise
+    cross-validation; prints a table and writes figures.
+``hht``
+    A folder of raw text recordings to a folder of ``.npz`` HHT matrices (one
+    per file and channel) named so that they load back with their labels.
+``train``
+    Cross-validate and fit method 1 (``svm``) or method 2 (``e2e``) on an
+    ``.npz`` folder or on the bundled data; save the fitted pipeline.
+``predict``
+    Apply a saved model to a folder of ``.npz`` matrices or raw recordings;
+    write a CSV of predicted labels and confidences.
+``evaluate``
+    Score a saved model on labelled data: accuracy, balanced accuracy,
+    classification report, confusion matrix figure.
+
+Every command checks its inputs and outputs before any long work. A user
+error (missing or empty folder, existing output without ``--force``, a file
+that is not a model...) prints one line ``sklearn-semg COMMAND: error: ...``
+on stderr and exits with status 2. Outputs are written to a temporary name in
+the same folder and renamed into place, and an existing file is replaced only
+with ``--force``.
+
+This module depends on the library, never the reverse; heavy imports (torch,
+matplotlib) happen inside the commands, so ``--help`` is fast.
+"""
+
+import argparse
+import contextlib
+import copy
+import os
+import sys
+import tempfile
+import time
+import warnings
+from pathlib import Path
+
+__all__ = ["DEMO_SETTINGS", "QUICK_DEMO_SETTINGS", "main"]
+
+PROG = "sklearn-semg"
+
+#: Value of the ``"format"`` key of a model file written by ``train``.
+MODEL_FORMAT = "sklearn-semg-model"
+MODEL_FORMAT_VERSION = 1
+
+#: Settings of ``sklearn-semg demo``: change them here, in one place. Chosen so
+#: that the demo finishes in a few minutes on 2 CPU cores (about 30 s of HHT,
+#: seconds for method 1, 1-2 min for method 2); they are printed by the demo.
+DEMO_SETTINGS = {
+    # Central samples kept of each recording (the shortest has 1158).
+    "n_times": 1024,
+    # Use only the first N subjects (None: all 19).
+    "n_subjects": None,
+    # HHTTransformer, computed once and shared by both methods.
+    "hht": {"n_freq_bins": 64, "n_time_bins": 64, "max_imf": 10, "freq_range": None},
+    "hht_n_jobs": 2,
+    # Subject-wise folds (GroupKFold on the subject number).
+    "cv_folds": 5,
+    # Method 1: make_cnn_svm_pipeline(hht=False, **svm).
+    "svm": {"base_channels": 32, "num_layers": 3, "batch_size": 32, "C": 10.0},
+    # Method 2: make_end_to_end_pipeline(hht=False, **e2e).
+    "e2e": {
+        "module__base_channels": 16,
+        "module__num_layers": 3,
+        "max_epochs": 15,
+        "batch_size": 32,
+        "lr": 1e-3,
+    },
+    "device": "cpu",
+    "random_state": 0,
+}
+
+#: ``demo --quick``: a tiny subset, for tests and a first look (seconds).
+QUICK_DEMO_SETTINGS = {
+    **DEMO_SETTINGS,
+    "n_times": 256,
+    "n_subjects": 3,
+    "hht": {"n_freq_bins": 16, "n_time_bins": 16, "max_imf": 10, "freq_range": None},
+    "hht_n_jobs": 1,
+    "cv_folds": 3,
+    "svm": {"base_channels": 4, "num_layers": 3, "batch_size": 32, "C": 10.0},
+    "e2e": {
+        "module__base_channels": 4,
+        "module__num_layers": 3,
+        "max_epochs": 2,
+        "batch_size": 32,
+        "lr": 1e-3,
+    },
+}
+
+METHOD_NAMES = {
+    "svm": "method 1: HHT -> frozen CNN -> SVM",
+    "e2e": "method 2: HHT -> CNN end to end",
+}
+
+
+class CLIError(Exception):
+    """A user error: printed as one line, exit status 2."""
+
+
+# -- small helpers ----------------------------------------------------------
+def _echo(*args):
+    print(*args, flush=True)
+
+
+def _warn(message):
+    print(f"{PROG}: warning: {message}", file=sys.stderr, flush=True)
+
+
+@contextlib.contextmanager
+def _reported_warnings():
+    """Show library warnings (skipped files...) as ``warning:`` lines."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", UserWarning)
+        yield
+    for w in caught:
+        if issubclass(w.category, UserWarning):
+            _warn(str(w.message))
+        else:
+            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+
+
+def _progress(iterable, **kwargs):
+    from tqdm.auto import tqdm
+
+    return tqdm(iterable, file=sys.stderr, **kwargs)
+
+
+def _input_dir(path, what):
+    """An existing folder, or a CLIError that names it."""
+    folder = Path(path)
+    if not folder.exists():
+        raise CLIError(f"{what} {str(folder)!r} does not exist; expected a folder.")
+    if not folder.is_dir():
+        raise CLIError(f"{what} {str(folder)!r} is a file; expected a folder.")
+    return folder
+
+
+def _input_file(path, what):
+    file = Path(path)
+    if not file.exists():
+        raise CLIError(f"{what} {str(file)!r} does not exist.")
+    if not file.is_file():
+        raise CLIError(f"{what} {str(file)!r} is a folder; expected a file.")
+    return file
+
+
+def _output_file(path, force, what):
+    """Check, before any work, that ``path`` may be written."""
+    file = Path(path)
+    if file.is_dir():
+        raise CLIError(f"{what} {str(file)!r} is a folder; expected a file name.")
+    if file.exists() and not force:
+        raise CLIError(
+            f"{what} {str(file)!r} already exists; pass --force to overwrite it "
+            "(nothing was written)."
+        )
+    if file.parent.exists() and not file.parent.is_dir():
+        raise CLIError(f"the folder of {what} {str(file.parent)!r} is a file.")
+    return file
+
+
+def _atomic_write(path, write, *, force):
+    """Call ``write(binary_file)`` on a temporary file, then rename it to ``path``.
+
+    The temporary file is in the same folder (so the rename is atomic) and is
+    removed on failure. Without ``force`` an existing ``path`` is never
+    replaced, even one that appeared meanwhile (hard link, no clobber).
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            write(f)
+            f.flush()
+            os.fsync(f.fileno())
+        # mkstemp creates 0600 files; give the usual permissions instead.
+        os.chmod(tmp, 0o666 & ~_umask())
+        if force:
+            os.replace(tmp, path)
+        else:
+            try:
+                os.link(tmp, path)
+            except FileExistsError:
+                raise CLIError(
+                    f"{str(path)!r} appeared while writing; not overwritten (pass "
+                    "--force to replace it)."
+                ) from None
+            except OSError:  # a file system without hard links
+                if path.exists():
+                    raise CLIError(
+                        f"{str(path)!r} appeared while writing; not overwritten."
+                    ) from None
+                os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+    return path
+
+
+def _umask():
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def _write_csv(frame, path, *, force):
+    def write(f):
+        f.write(frame.to_csv(index=False).encode("utf-8"))
+
+    return _atomic_write(path, write, force=force)
+
+
+def _use_agg():
+    import matplotlib
+
+    if "matplotlib.pyplot" not in sys.modules:
+        matplotlib.use("Agg")
+
+
+def _save_figure(fig, path, *, force):
+    import matplotlib.pyplot as plt
+
+    fmt = Path(path).suffix.lstrip(".").lower() or "png"
+    try:
+        _atomic_write(
+            path,
+            lambda f: fig.savefig(f, format=fmt, dpi=110, bbox_inches="tight"),
+            force=force,
+        )
+    finally:
+        plt.close(fig)
+    return Path(path)
+
+
+def _chance_level(y):
+    """Accuracy of always predicting the most frequent class."""
+    import numpy as np
+
+    _, counts = np.unique(y, return_counts=True)
+    return float(counts.max() / counts.sum())
+
+
+def _format_table(rows, columns):
+    """Fixed-width text table of ``rows`` (dicts) over ``columns``."""
+    cells = [[str(c) for c in columns]]
+    for row in rows:
+        cells.append(
+            [
+                f"{row[c]:.3f}" if isinstance(row[c], float) else str(row[c])
+                for c in columns
+            ]
+        )
+    widths = [max(len(r[i]) for r in cells) for i in range(len(columns))]
+    lines = []
+    for k, r in enumerate(cells):
+        lines.append(
+            "  ".join(
+                r[i].ljust(widths[i]) if i == 0 else r[i].rjust(widths[i])
+                for i in range(len(columns))
+            )
+        )
+        if k == 0:
+            lines.append("  ".join("-" * w for w in widths))
+    return "\n".join(lines)
+
+
+def _cross_val_predict(make_estimator, X, y, splits, *, desc, keep_first=False):
+    """Out-of-fold predictions (as ``cross_val_predict``), with fit times.
+
+    Returns ``(y_pred, fit_times, first_estimator)``; the first fold's fitted
+    estimator is kept when ``keep_first`` (for the training-history figure).
+    """
+    import numpy as np
+
+    y_pred = np.empty(len(y), dtype=object)
+    fit_times, first = [], None
+    for k, (train, test) in enumerate(
+        _progress(splits, desc=desc, unit="fold", total=len(splits))
+    ):
+        estimator = make_estimator()
+        start = time.perf_counter()
+        estimator.fit(X[train], y[train])
+        fit_times.append(time.perf_counter() - start)
+        y_pred[test] = estimator.predict(X[test])
+        if keep_first and k == 0:
+            first = estimator
+    return y_pred.astype(y.dtype), fit_times, first
+
+
+def _scores(y, y_pred):
+    from sklearn.metrics import accuracy_score, balanced_accuracy_score
+
+    return {
+        "accuracy": float(accuracy_score(y, y_pred)),
+        "balanced_accuracy": float(balanced_accuracy_score(y, y_pred)),
+        "chance": _chance_level(y),
+    }
+
+
+# -- demo -------------------------------------------------------------------
+def _central_crop(recording, n_times, name):
+    total = recording.shape[-1]
+    if total < n_times:
+        raise CLIError(
+            f"recording {name} has {total} samples, fewer than n_times={n_times}."
+        )
+    start = (total - n_times) // 2
+    return recording[:, start : start + n_times]
+
+
+def _describe_settings(settings):
+    hht = settings["hht"]
+    lines = [
+        f"  recordings : central {settings['n_times']} samples of each "
+        + (
+            "(all subjects)"
+            if settings["n_subjects"] is None
+            else f"(first {settings['n_subjects']} subjects only)"
+        ),
+        f"  HHT        : {hht['n_freq_bins']}x{hht['n_time_bins']} per channel, "
+        f"max_imf={hht['max_imf']}, freq_range={hht['freq_range']}, "
+        f"n_jobs={settings['hht_n_jobs']} (computed once, shared by both methods)",
+        f"  CV         : GroupKFold, {settings['cv_folds']} folds on subjects",
+        "  method 1   : " + ", ".join(f"{k}={v}" for k, v in settings["svm"].items()),
+        "  method 2   : " + ", ".join(f"{k}={v}" for k, v in settings["e2e"].items()),
+        f"  device     : {settings['device']}, random_state={settings['random_state']}",
+    ]
+    return "\n".join(lines)
+
+
+def cmd_demo(args):
+    """Both methods on the bundled recordings; table and figures."""
+    settings = copy.deepcopy(QUICK_DEMO_SETTINGS if args.quick else DEMO_SETTINGS)
+    out = Path(args.output)
+    if out.exists() and not out.is_dir():
+        raise CLIError(f"--output {str(out)!r} is a file; expected a folder.")
+    if out.is_dir() and any(out.iterdir()) and not args.force:
+        raise CLIError(
+            f"--output folder {str(out)!r} exists and is not empty; pass --force to "
+            "overwrite the demo's files in it, or choose another --output."
+        )
+    started = time.perf_counter()
+
+    import numpy as np
+    from sklearn.model_selection import GroupKFold
+
+    from .datasets import load_movements
+    from .hht import HHTTransformer
+    from .pipelines import make_cnn_svm_pipeline, make_end_to_end_pipeline
+
+    bunch = load_movements()
+    subjects = np.unique(bunch.groups)
+    if settings["n_subjects"] is not None:
+        keep = np.flatnonzero(np.isin(bunch.groups, subjects[: settings["n_subjects"]]))
+    else:
+        keep = np.arange(len(bunch.data))
+    y = np.asarray(bunch.target)[keep]
+    groups = np.asarray(bunch.groups)[keep]
+    fs = float(bunch.fs)
+    n_times = settings["n_times"]
+    raw = np.stack(
+        [
+            _central_crop(bunch.data[i], n_times, bunch.metadata["file"].iloc[i])
+            for i in keep
+        ]
+    )
+    seed = settings["random_state"]
+
+    _echo(
+        f"{PROG} demo{' --quick' if args.quick else ''}: bundled MioTracker "
+        f"recordings (MuscleTracker, CC0): {len(keep)} of {len(bunch.data)} "
+        f"recordings, {raw.shape[1]} channels, fs {fs:g} Hz, "
+        f"{len(np.unique(y))} movements, {len(np.unique(groups))} subjects."
+    )
+    _echo("Settings (sklearn_semg.cli.DEMO_SETTINGS):")
+    _echo(_describe_settings(settings))
+
+    _echo(f"\n[1/4] HHT of {len(raw)} recordings x {raw.shape[1]} channels ...")
+    hht = HHTTransformer(
+        fs=fs, n_jobs=settings["hht_n_jobs"], progress=True, **settings["hht"]
+    )
+    t0 = time.perf_counter()
+    X = hht.fit_transform(raw)
+    hht_time = time.perf_counter() - t0
+    _echo(f"      HHT matrices {X.shape} in {hht_time:.1f} s")
+
+    cv = GroupKFold(n_splits=settings["cv_folds"])
+    splits = list(cv.split(X, y, groups))
+    results, predictions = [], {}
+
+    def svm():
+        return make_cnn_svm_pipeline(
+            hht=False, device=settings["device"], random_state=seed, **settings["svm"]
+        )
+
+    def e2e():
+        return make_end_to_end_pipeline(
+            hht=False,
+            device=settings["device"],
+            random_state=seed,
+            verbose=0,
+            **settings["e2e"],
+        )
+
+    first_net = None
+    for step, (key, make) in enumerate((("svm", svm), ("e2e", e2e)), start=2):
+        _echo(f"\n[{step}/4] {METHOD_NAMES[key]}: {len(splits)}-fold subject-wise CV")
+        y_pred, fit_times, first = _cross_val_predict(
+            make, X, y, splits, desc=key, keep_first=key == "e2e"
+        )
+        if key == "e2e":
+            first_net = first
+        predictions[key] = y_pred
+        results.append(
+            {
+                "method": METHOD_NAMES[key],
+                **_scores(y, y_pred),
+                "fit_time_s": float(np.mean(fit_times)),
+            }
+        )
+
+    _echo("\n[4/4] Figures")
+    _use_agg()
+    import matplotlib.pyplot as plt
+
+    from .plotting import plot_confusion_matrix, plot_hht, plot_history
+
+    written = []
+    classes = np.unique(y)
+    fig, axes = plt.subplots(
+        len(classes),
+        raw.shape[1],
+        figsize=(5.2 * raw.shape[1], 2.7 * len(classes)),
+        squeeze=False,
+    )
+    for row, label in zip(axes, classes, strict=True):
+        i = int(np.flatnonzero(y == label)[0])
+        plot_hht(X[i], fs=fs, n_times=n_times, ax=row, title=str(label))
+    fig.suptitle(
+        f"HHT ({X.shape[2]}x{X.shape[3]}) of one recording per movement "
+        f"(central {n_times} samples)"
+    )
+    fig.tight_layout()
+    written.append(_save_figure(fig, out / "hht_examples.png", force=True))
+    for key, name in (("svm", "method1_cnn_svm"), ("e2e", "method2_end_to_end")):
+        fig = plot_confusion_matrix(
+            y,
+            predictions[key],
+            labels=classes,
+            normalize="true",
+            title=f"{METHOD_NAMES[key]}\n(out-of-fold, subject-wise CV)",
+        )
+        written.append(_save_figure(fig, out / f"confusion_{name}.png", force=True))
+    fig = plot_history(
+        first_net[-1],
+        title=f"Method 2 training history (fold 1 of {len(splits)})",
+    )
+    written.append(_save_figure(fig, out / "history_method2.png", force=True))
+
+    import pandas as pd
+
+    table = pd.DataFrame(results)
+    written.append(_write_csv(table, out / "results.csv", force=True))
+
+    _echo("\nResults (out-of-fold predictions, subject-wise GroupKFold):")
+    _echo(
+        _format_table(
+            results,
+            ["method", "accuracy", "balanced_accuracy", "fit_time_s", "chance"],
+        )
+    )
+    _echo(
+        "(fit_time_s: mean fit time per fold; chance: accuracy of always "
+        "predicting the most frequent class)"
+    )
+    _echo(f"\nFigures and results written to {str(out)}/:")
+    for path in written:
+        _echo(f"  {path.name}")
+    _echo(f"Total wall time: {time.perf_counter() - started:.1f} s")
+    return 0
+
+
+# -- hht --------------------------------------------------------------------
+def _read_labels_csv(path, *, allowed=None):
+    """``{file name: label}`` from a CSV with columns ``file`` and ``label``."""
+    import pandas as pd
+
+    file = _input_file(path, "--labels")
+    try:
+        table = pd.read_csv(file, dtype=str, keep_default_na=False)
+    except Exception as exc:
+        raise CLIError(f"--labels {str(file)!r} is not a readable CSV: {exc}") from exc
+    missing = {"file", "label"} - set(table.columns)
+    if missing:
+        raise CLIError(
+            f"--labels {str(file)!r} lacks the column(s) {sorted(missing)}; expected "
+            f"columns 'file' and 'label', got {list(table.columns)}."
+        )
+    table = table[table["label"].str.strip() != ""]
+    mapping = {
+        os.path.basename(f.strip()): lab.strip()
+        for f, lab in zip(table["file"], table["label"], strict=True)
+    }
+    if allowed is not None:
+        bad = sorted({lab for lab in mapping.values() if lab not in allowed})
+        if bad:
+            raise CLIError(
+                f"--labels {str(file)!r} has label(s) {bad}; expected labels among "
+                f"{list(allowed)} ('{{gender}}_{{movement}}', the classes the .npz "
+                "file names carry)."
+            )
+    return mapping
+
+
+def cmd_hht(args):
+    """Raw text recordings to a folder of .npz HHT matrices."""
+    source = _input_dir(args.input_dir, "INPUT_DIR")
+    files = sorted(f for f in source.glob(args.pattern) if f.is_file())
+    if not files:
+        raise CLIError(
+            f"INPUT_DIR {str(source)!r} has no file matching --pattern "
+            f"{args.pattern!r}; expected text recordings (one column per channel)."
+        )
+    out = Path(args.output_dir)
+    if out.exists() and not out.is_dir():
+        raise CLIError(f"OUTPUT_DIR {str(out)!r} is a file; expected a folder.")
+    index = Path(args.index) if args.index else out / "index.csv"
+    _output_file(index, args.force, "--index")
+    if out.is_dir() and not args.force:
+        existing = sorted(p.name for p in out.glob("*.npz"))
+        if existing:
+            raise CLIError(
+                f"OUTPUT_DIR {str(out)!r} already holds {len(existing)} .npz file(s) "
+                f"(e.g. {existing[0]}); pass --force to overwrite, or choose an "
+                "empty folder (nothing was written)."
+            )
+
+    from .datasets import HHT_CLASSES, load_recordings_dir, save_hht_dir
+    from .hht import HHTTransformer
+
+    labels = _read_labels_csv(args.labels, allowed=HHT_CLASSES) if args.labels else {}
+    if args.muscle is not None:
+        from .datasets._hht_dir import _check_muscle
+
+        try:  # the check save_hht_dir makes, before any work
+            _check_muscle(args.muscle)
+        except ValueError as exc:
+            raise CLIError(f"--muscle: {exc}") from None
+    with _reported_warnings():
+        bunch = load_recordings_dir(source, pattern=args.pattern)
+    if not bunch.data:
+        raise CLIError(f"no readable recording in INPUT_DIR {str(source)!r}.")
+    unknown = sorted(set(labels) - set(bunch.filenames))
+    if unknown:
+        _warn(
+            f"{len(unknown)} file(s) named in --labels are not among the "
+            f"recordings read: {', '.join(unknown[:5])}"
+            + (" ..." if len(unknown) > 5 else "")
+        )
+    n_channels = sorted({x.shape[0] for x in bunch.data})
+    _echo(
+        f"{PROG} hht: {len(bunch.data)} recording(s) from {str(source)!r}, "
+        f"{'/'.join(map(str, n_channels))} channel(s), fs {args.fs:g} Hz -> "
+        f"{args.size}x{args.size} HHT matrices, one .npz per file and channel; "
+        f"{sum(f in labels for f in bunch.filenames)} labelled."
+    )
+    hht = HHTTransformer(
+        fs=args.fs,
+        n_freq_bins=args.size,
+        n_time_bins=args.size,
+        max_imf=args.max_imf,
+        n_jobs=args.n_jobs,
+        progress=True,
+    )
+    matrices = hht.fit_transform(bunch.data)
+
+    import pandas as pd
+
+    rows, k = [], 1
+    muscle = args.muscle or "SEMG"
+    for name, recording, per_channel in zip(
+        bunch.filenames, bunch.data, matrices, strict=True
+    ):
+        label = labels.get(name)
+        for c, matrix in enumerate(per_channel):
+            (path,) = save_hht_dir(
+                out,
+                matrix[None],
+                None if label is None else [label],
+                muscle=muscle,
+                start_index=k,
+                overwrite=args.force,
+            )
+            rows.append(
+                {
+                    "source_file": name,
+                    "channel": c + 1,
+                    "npz_file": path.name,
+                    "label": label or "",
+                    "n_times": recording.shape[1],
+                    "fs": float(args.fs),
+                    "size": args.size,
+                }
+            )
+            k += 1
+    _write_csv(pd.DataFrame(rows), index, force=args.force)
+    written = {r["npz_file"] for r in rows}
+    others = sorted(p.name for p in out.glob("*.npz") if p.name not in written)
+    if others:
+        _warn(
+            f"{len(others)} .npz file(s) in OUTPUT_DIR were not written by this run "
+            f"(e.g. {others[0]}); they are read together with the new ones. "
+            "Remove them, or use an empty OUTPUT_DIR."
+        )
+    n_test = sum(not r["label"] for r in rows)
+    _echo(
+        f"Wrote {len(rows)} .npz file(s) to {str(out)!r} ({len(rows) - n_test} "
+        f"labelled, {n_test} unlabelled Test_*) and the index {str(index)!r}."
+    )
+    return 0
+
+
+# -- data of train / predict / evaluate --------------------------------------
+def _npz_shape(folder):
+    """Matrix shape of the first readable .npz file of ``folder``, or None."""
+    import numpy as np
+
+    for file in sorted(folder.glob("*.npz")):
+        try:
+            with np.load(file, allow_pickle=False) as archive:
+                key = "hht" if "hht" in archive.files else archive.files[0]
+                shape = archive[key].shape
+        except Exception:  # unreadable: load_hht_dir reports it
+            continue
+        if len(shape) == 2:
+            return tuple(int(s) for s in shape)
+    return None
+
+
+def _load_npz(folder, shape=None, what="DATA_DIR"):
+    """``load_hht_dir`` with the shape read from the files when not given."""
+    from .datasets import load_hht_dir
+
+    if not any(folder.glob("*.npz")):
+        raise CLIError(
+            f"{what} {str(folder)!r} holds no .npz file; expected HHT matrices "
+            "(e.g. written by `sklearn-semg hht`)."
+        )
+    if shape is None:
+        shape = _npz_shape(folder)
+        if shape is None:
+            raise CLIError(
+                f"no readable 2-D matrix in the .npz files of {str(folder)!r}."
+            )
+    with _reported_warnings():
+        return load_hht_dir(folder, shape=tuple(shape))
+
+
+def _raw_files(folder, pattern):
+    return sorted(f for f in folder.glob(pattern) if f.is_file())
+
+
+def _model_device(device):
+    if device == "auto":
+        from .nn import resolve_device
+
+        return str(resolve_device("auto"))
+    return device
+
+
+# -- train ------------------------------------------------------------------
+def _make_tail(args, *, verbose):
+    """Method pipeline without the HHT step (it works on matrices)."""
+    from .pipelines import make_cnn_svm_pipeline, make_end_to_end_pipeline
+
+    device = _model_device(args.device)
+    if args.method == "svm":
+        return make_cnn_svm_pipeline(
+            hht=False,
+            base_channels=args.base_channels,
+            batch_size=args.batch_size or 32,
+            C=args.C,
+            device=device,
+            random_state=args.seed,
+        )
+    return make_end_to_end_pipeline(
+        hht=False,
+        module__base_channels=args.base_channels,
+        max_epochs=args.epochs,
+        batch_size=args.batch_size or 16,
+        lr=args.lr,
+        device=device,
+        random_state=args.seed,
+        verbose=int(verbose),
+    )
+
+
+def cmd_train(args):
+    """Cross-validate, fit on all data and save a model."""
+    if args.bundled and args.data is not None:
+        raise CLIError("give either DATA or --bundled, not both.")
+    if not args.bundled and args.data is None:
+        raise CLIError(
+            "missing DATA: a folder of .npz HHT matrices, or --bundled for the "
+            "bundled MioTracker recordings."
+        )
+    folder = None if args.bundled else _input_dir(args.data, "DATA")
+    output = _output_file(args.output, args.force, "--output")
+    if args.cv == 1 or args.cv < 0:
+        raise CLIError(f"--cv must be 0 (no cross-validation) or >= 2; got {args.cv}.")
+
+    import numpy as np
+    from sklearn.model_selection import GroupKFold, StratifiedKFold
+
+    from . import __version__
+
+    if args.bundled:
+        from .datasets import load_movements
+        from .hht import HHTTransformer
+
+        bunch = load_movements()
+        subjects = np.unique(bunch.groups)
+        chosen = subjects if args.n_subjects is None else subjects[: args.n_subjects]
+        keep = np.flatnonzero(np.isin(bunch.groups, chosen))
+        raw = [bunch.data[i] for i in keep]
+        y = np.asarray(bunch.target)[keep]
+        groups = np.asarray(bunch.groups)[keep]
+        fs = float(bunch.fs)
+        size = args.size or 64
+        source = (
+            f"bundled MioTracker recordings ({len(raw)} recordings, "
+            f"{len(chosen)} subjects)"
+        )
+        if args.cv and len(chosen) < args.cv:
+            raise CLIError(
+                f"--cv {args.cv} needs at least {args.cv} subjects; --n-subjects "
+                f"gives {len(chosen)}."
+            )
+        _echo(f"{PROG} train: {source}, fs {fs:g} Hz, HHT {size}x{size}.")
+        hht = HHTTransformer(
+            fs=fs, n_freq_bins=size, n_time_bins=size, n_jobs=args.n_jobs
+        )
+        X = hht.set_params(progress=True).fit_transform(raw)
+        hht.set_params(progress=False)
+        splitter = GroupKFold(n_splits=args.cv) if args.cv else None
+        split_name = f"GroupKFold({args.cv}) on subjects"
+    else:
+        shape = (args.size, args.size) if args.size else None
+        bunch = _load_npz(folder, shape, what="DATA")
+        if len(bunch.data) == 0:
+            raise CLIError(
+                f"DATA {str(folder)!r} holds no labelled .npz file (only "
+                f"{len(bunch.test_data)} unlabelled Test* file(s)); train needs "
+                "names like BICEPS_full_M_001.npz."
+            )
+        X = bunch.data[:, np.newaxis]
+        y = bunch.target
+        groups, fs, hht = None, None, None
+        source = f"{len(X)} labelled .npz file(s) in {str(folder)!r}"
+        _echo(f"{PROG} train: {source}, matrices {X.shape[2]}x{X.shape[3]}.")
+        if args.cv:
+            _, counts = np.unique(y, return_counts=True)
+            if counts.min() < args.cv:
+                raise CLIError(
+                    f"--cv {args.cv} needs at least {args.cv} files per class; the "
+                    f"smallest class has {counts.min()}. Use a smaller --cv, or "
+                    "--cv 0 to skip cross-validation."
+                )
+        splitter = (
+            StratifiedKFold(n_splits=args.cv, shuffle=True, random_state=args.seed)
+            if args.cv
+            else None
+        )
+        split_name = f"StratifiedKFold({args.cv}, shuffled)"
+    classes, counts = np.unique(y, return_counts=True)
+    if len(classes) < 2:
+        raise CLIError(
+            f"the training data have one class ({classes[0]!r}); expected at least 2."
+        )
+    _echo(
+        "Classes: "
+        + ", ".join(f"{c} ({n})" for c, n in zip(classes, counts, strict=True))
+    )
+    _echo(f"Method: {METHOD_NAMES[args.method]}")
+
+    cv_report = None
+    if splitter is not None:
+        splits = list(splitter.split(X, y, groups))
+        y_pred, fit_times, _ = _cross_val_predict(
+            lambda: _make_tail(args, verbose=False), X, y, splits, desc="CV"
+        )
+        cv_report = {
+            "splitter": split_name,
+            **_scores(y, y_pred),
+            "fit_time_s": float(np.mean(fit_times)),
+        }
+        _echo(
+            f"Cross-validation ({split_name}): accuracy "
+            f"{cv_report['accuracy']:.3f}, balanced accuracy "
+            f"{cv_report['balanced_accuracy']:.3f}, chance "
+            f"{cv_report['chance']:.3f} (mean fit {cv_report['fit_time_s']:.1f} s)"
+        )
+
+    _echo(f"Fitting on all {len(X)} samples ...")
+    t0 = time.perf_counter()
+    tail = _make_tail(args, verbose=args.method == "e2e").fit(X, y)
+    _echo(f"Fitted in {time.perf_counter() - t0:.1f} s.")
+    if hht is not None:
+        from sklearn.pipeline import Pipeline
+
+        # HHTTransformer is stateless (fit only checks the recordings), so the
+        # HHT computed once above is exactly what the full pipeline would do.
+        pipeline = Pipeline([("hht", hht.fit(raw[:1])), *tail.steps])
+    else:
+        pipeline = tail
+
+    metadata = {
+        "method": args.method,
+        "method_name": METHOD_NAMES[args.method],
+        "input": "raw" if args.bundled else "hht",
+        "fs": fs,
+        "n_channels": int(X.shape[1]),
+        "input_shape": [int(s) for s in X.shape[1:]],
+        "classes": [str(c) for c in classes],
+        "trained_on": source,
+        "n_samples": int(len(X)),
+        "cv": cv_report,
+        "params": {
+            k: getattr(args, k)
+            for k in ("epochs", "base_channels", "batch_size", "lr", "C", "seed")
+        },
+        "sklearn_semg_version": __version__,
+        "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+    }
+    payload = {
+        "format": MODEL_FORMAT,
+        "format_version": MODEL_FORMAT_VERSION,
+        "metadata": metadata,
+        "pipeline": pipeline,
+    }
+
+    import joblib
+
+    _atomic_write(output, lambda f: joblib.dump(payload, f), force=args.force)
+    _echo(
+        f"Saved the fitted pipeline to {str(output)!r} (expects "
+        + (
+            f"raw recordings with {metadata['n_channels']} channel(s) at {fs:g} Hz"
+            if args.bundled
+            else f"HHT matrices {X.shape[2]}x{X.shape[3]} (.npz)"
+        )
+        + ")."
+    )
+    return 0
+
+
+# -- predict / evaluate -----------------------------------------------------
+def _load_model(path):
+    """(pipeline, metadata) of a model file written by ``train``.
+
+    A bare fitted estimator saved with joblib is accepted too; its input kind
+    is then read from its first step (``"hht"``: raw recordings).
+    """
+    import joblib
+
+    file = Path(path)
+    try:
+        payload = joblib.load(file)
+    except Exception as exc:
+        raise CLIError(
+            f"MODEL {str(file)!r} could not be read as a joblib file "
+            f"({type(exc).__name__}: {exc}); expected the output of "
+            f"`{PROG} train`."
+        ) from exc
+    if isinstance(payload, dict) and payload.get("format") == MODEL_FORMAT:
+        return payload["pipeline"], payload["metadata"]
+    if hasattr(payload, "predict") and hasattr(payload, "predict_proba"):
+        steps = getattr(payload, "steps", [])
+        raw = bool(steps) and steps[0][0] == "hht"
+        return payload, {
+            "input": "raw" if raw else "hht",
+            "input_shape": None,
+            "n_channels": getattr(steps[0][1], "n_channels_", None) if raw else None,
+            "method_name": type(payload).__name__,
+            "trained_on": "unknown",
+        }
+    raise CLIError(
+        f"MODEL {str(file)!r} is not a sklearn-semg model: it holds a "
+        f"{type(payload).__name__}; expected the output of `{PROG} train`."
+    )
+
+
+def _prediction_data(folder, pipeline, metadata, args, *, labelled_only=False):
+    """(X, files, y_true or None per file) in the form the model expects."""
+    import numpy as np
+
+    if metadata["input"] == "hht":
+        if not any(folder.glob("*.npz")):
+            hint = (
+                f"; convert raw recordings with `{PROG} hht` first"
+                if _raw_files(folder, args.pattern)
+                else ""
+            )
+            raise CLIError(
+                f"DATA_DIR {str(folder)!r} holds no .npz file; this model expects "
+                f"HHT matrices{hint}."
+            )
+        shape = metadata.get("input_shape")
+        if shape is not None and shape[0] != 1:
+            raise CLIError(
+                f"this model expects {shape[0]}-channel HHT matrices, but .npz "
+                "folders hold one matrix per file."
+            )
+        bunch = _load_npz(folder, None if shape is None else shape[1:])
+        files = bunch.metadata["file"].tolist()
+        y_true = bunch.target.tolist()
+        X = bunch.data
+        if not labelled_only:
+            files += bunch.test_metadata["file"].tolist()
+            y_true += [None] * len(bunch.test_data)
+            X = np.concatenate([X, bunch.test_data])
+        if len(X) == 0:
+            raise CLIError(
+                f"DATA_DIR {str(folder)!r} holds no usable "
+                + ("labelled " if labelled_only else "")
+                + ".npz file."
+            )
+        return X[:, np.newaxis], files, y_true
+
+    from .datasets import load_recordings_dir
+
+    if not _raw_files(folder, args.pattern):
+        hint = (
+            " (it holds .npz files, but this model includes the HHT step and "
+            "expects raw recordings)"
+            if any(folder.glob("*.npz"))
+            else ""
+        )
+        raise CLIError(
+            f"DATA_DIR {str(folder)!r} has no file matching --pattern "
+            f"{args.pattern!r}{hint}; expected raw text recordings."
+        )
+    with _reported_warnings():
+        bunch = load_recordings_dir(folder, pattern=args.pattern)
+    if not bunch.data:
+        raise CLIError(f"no readable recording in DATA_DIR {str(folder)!r}.")
+    expected = metadata.get("n_channels")
+    if expected is not None:
+        for name, x in zip(bunch.filenames, bunch.data, strict=True):
+            if x.shape[0] != expected:
+                raise CLIError(
+                    f"recording {name!r} has {x.shape[0]} channel(s); this model "
+                    f"expects {expected} (fs {metadata.get('fs')} Hz)."
+                )
+    labels = _read_labels_csv(args.labels) if getattr(args, "labels", None) else {}
+    files = list(bunch.filenames)
+    y_true = [labels.get(f) for f in files]
+    X = list(bunch.data)
+    if labelled_only:
+        idx = [i for i, lab in enumerate(y_true) if lab is not None]
+        X = [X[i] for i in idx]
+        files = [files[i] for i in idx]
+        y_true = [y_true[i] for i in idx]
+    steps = getattr(pipeline, "steps", [])
+    if steps and steps[0][0] == "hht":
+        pipeline.set_params(hht__progress=True, hht__n_jobs=args.n_jobs)
+    return X, files, y_true
+
+
+def cmd_predict(args):
+    """Predict every file of a folder with a saved model."""
+    model = _input_file(args.model, "MODEL")
+    folder = _input_dir(args.data_dir, "DATA_DIR")
+    output = _output_file(args.output, args.force, "--output")
+    pipeline, metadata = _load_model(model)
+    X, files, y_true = _prediction_data(folder, pipeline, metadata, args)
+
+    import numpy as np
+    import pandas as pd
+
+    X_in = X
+    steps = getattr(pipeline, "steps", [])
+    if steps and steps[0][0] == "hht":
+        # One HHT pass for both predict and predict_proba.
+        from sklearn.pipeline import Pipeline
+
+        X_in = steps[0][1].transform(X)
+        pipeline = Pipeline(steps[1:])
+    proba = np.asarray(pipeline.predict_proba(X_in))
+    y_pred = np.asarray(pipeline.predict(X_in))
+    classes = [str(c) for c in pipeline.classes_]
+    column = np.array([classes.index(str(p)) for p in y_pred.tolist()])
+    confidence = proba[np.arange(len(y_pred)), column]
+
+    table = pd.DataFrame(
+        {"file": files, "predicted_label": y_pred, "confidence": confidence}
+    )
+    table["confidence"] = table["confidence"].astype(float).round(6)
+    _write_csv(table, output, force=args.force)
+
+    labelled = [i for i, lab in enumerate(y_true) if lab is not None]
+    unlabelled = [i for i, lab in enumerate(y_true) if lab is None]
+    _echo(
+        f"{PROG} predict: {len(files)} file(s) from {str(folder)!r} with the "
+        f"{metadata.get('method_name', 'model')} trained on "
+        f"{metadata.get('trained_on', 'unknown data')}."
+    )
+    counts = table["predicted_label"].value_counts()
+    _echo("Predicted: " + ", ".join(f"{label} {n}" for label, n in counts.items()))
+    if labelled:
+        correct = np.mean([str(y_pred[i]) == str(y_true[i]) for i in labelled])
+        _echo(
+            f"Accuracy on the {len(labelled)} labelled file(s): {correct:.3f} "
+            f"(use `{PROG} evaluate` for the full report)."
+        )
+    if unlabelled:
+        shown = unlabelled[:20]
+        _echo(f"Unlabelled file(s) ({len(unlabelled)}):")
+        for i in shown:
+            _echo(f"  {files[i]}: {y_pred[i]} (confidence: {confidence[i]:.4f})")
+        if len(unlabelled) > len(shown):
+            _echo(f"  ... {len(unlabelled) - len(shown)} more in {str(output)!r}")
+    _echo(f"Wrote {str(output)!r} (columns file, predicted_label, confidence).")
+    return 0
+
+
+def cmd_evaluate(args):
+    """Score a saved model on labelled data."""
+    model = _input_file(args.model, "MODEL")
+    folder = _input_dir(args.data_dir, "DATA_DIR")
+    output = _output_file(args.output, args.force, "--output")
+    figure = (
+        Path(args.figure)
+        if args.figure
+        else output.with_name(output.stem + "_confusion.png")
+    )
+    _output_file(figure, args.force, "--figure")
+    pipeline, metadata = _load_model(model)
+    X, files, y_true = _prediction_data(
+        folder, pipeline, metadata, args, labelled_only=True
+    )
+    if not files:
+        raise CLIError(
+            f"no labelled recording in DATA_DIR {str(folder)!r}; pass --labels CSV "
+            "(columns file,label) for raw recordings."
+        )
+
+    import numpy as np
+    import pandas as pd
+    from sklearn.metrics import classification_report
+
+    y_true = np.asarray(y_true, dtype=str)
+    y_pred = np.asarray(pipeline.predict(X)).astype(str)
+    unknown = sorted({str(v) for v in y_true} - {str(c) for c in pipeline.classes_})
+    if unknown:
+        _warn(
+            f"label(s) {unknown} of DATA_DIR are not among the model's classes "
+            f"{[str(c) for c in pipeline.classes_]}; those files are always wrong."
+        )
+    with _reported_warnings():
+        scores = _scores(y_true, y_pred)
+    labels = sorted({str(v) for v in y_true} | {str(v) for v in y_pred})
+    report = classification_report(
+        y_true, y_pred, labels=labels, output_dict=True, zero_division=0
+    )
+    _echo(
+        f"{PROG} evaluate: {len(y_true)} labelled file(s) from {str(folder)!r} with "
+        f"the {metadata.get('method_name', 'model')}."
+    )
+    _echo(
+        f"Accuracy {scores['accuracy']:.3f}, balanced accuracy "
+        f"{scores['balanced_accuracy']:.3f}, chance {scores['chance']:.3f}\n"
+    )
+    _echo(
+        classification_report(y_true, y_pred, labels=labels, zero_division=0, digits=3)
+    )
+    rows = []
+    for name, values in report.items():
+        if isinstance(values, dict):
+            rows.append({"class": name, **values})
+        else:
+            rows.append(
+                {
+                    "class": name,
+                    "precision": np.nan,
+                    "recall": np.nan,
+                    "f1-score": values,
+                    "support": len(y_true),
+                }
+            )
+    rows.append(
+        {
+            "class": "balanced_accuracy",
+            "f1-score": scores["balanced_accuracy"],
+            "support": len(y_true),
+        }
+    )
+    _write_csv(pd.DataFrame(rows), output, force=args.force)
+
+    _use_agg()
+    from .plotting import plot_confusion_matrix
+
+    fig = plot_confusion_matrix(
+        y_true, y_pred, labels=labels, title=f"Confusion matrix ({folder.name})"
+    )
+    _save_figure(fig, figure, force=args.force)
+    _echo(f"Wrote {str(output)!r} and {str(figure)!r}.")
+    return 0
+
+
+# -- parser -----------------------------------------------------------------
+def _positive_int(text):
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected a positive integer, got {text!r}"
+        ) from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
+    return value
+
+
+def _positive_float(text):
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}")
+    return value
+
+
+def _int_at_least_zero(text):
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"expected 0 or more, got {text!r}")
+    return value
+
+
+def _jobs(text):
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
+    if value == 0:
+        raise argparse.ArgumentTypeError("expected a non-zero integer (-1: all cores)")
+    return value
+
+
+class _HelpFormatter(argparse.HelpFormatter):
+    """Show a default only where it says something (not None or False)."""
+
+    def _get_help_string(self, action):
+        text = action.help or ""
+        default = action.default
+        if (
+            "%(default)" in text
+            or "default" in text
+            or default is None
+            or default is False
+            or default == argparse.SUPPRESS
+            or not action.option_strings
+        ):
+            return text
+        return f"{text} (default: %(default)s)"
+
+
+def build_parser():
+    """The argument parser of ``sklearn-semg`` (one sub-parser per command)."""
+    from . import __version__
+
+    formatter = _HelpFormatter
+    parser = argparse.ArgumentParser(
+        prog=PROG,
+        description=(
+            "Surface-EMG classification with Hilbert-Huang transforms and CNNs "
+            "as scikit-learn pipelines. Run `sklearn-semg COMMAND --help` for the "
+            "options of a command."
+        ),
+        epilog=(
+            "Errors (missing or empty folder, existing output without --force, "
+            "bad options) exit with status 2."
+        ),
+    )
+    parser.add_argument(
+        "--version", action="version", version=f"%(prog)s {__version__}"
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    p = sub.add_parser(
+        "demo",
+        help="compare both methods on the bundled recordings (a few minutes)",
+        description=(
+            "Fit method 1 (HHT -> frozen CNN -> SVM) and method 2 (HHT -> CNN "
+            "trained end to end) on the bundled MioTracker recordings "
+            "(MuscleTracker data set, 380 recordings, 19 subjects, 5 hand "
+            "movements) with subject-wise cross-validation; print accuracy, "
+            "balanced accuracy, fit time and chance level; write figures (HHT of "
+            "one recording per movement, confusion matrices, training history "
+            "of method 2) and results.csv into --output. The settings (printed) "
+            "are in sklearn_semg.cli.DEMO_SETTINGS."
+        ),
+        formatter_class=formatter,
+    )
+    p.add_argument(
+        "--output",
+        default="sklearn-semg-demo",
+        metavar="DIR",
+        help="folder for the figures and results.csv",
+    )
+    p.add_argument(
+        "--force",
+        action="store_true",
+        help="write into --output even if it is not empty",
+    )
+    p.add_argument(
+        "--quick",
+        action="store_true",
+        help="tiny settings on 3 subjects (seconds; for tests)",
+    )
+    p.set_defaults(func=cmd_demo)
+
+    p = sub.add_parser(
+        "hht",
+        help="raw text recordings -> folder of .npz HHT matrices",
+        description=(
+            "Compute the Hilbert-Huang matrix of every channel of every text "
+            "recording in INPUT_DIR (one sample per line, one channel per column, "
+            "whitespace or commas) and write one .npz per file and channel to "
+            "OUTPUT_DIR: {MUSCLE}_{movement}_{gender}_{i}.npz for files labelled "
+            "by --labels, Test_{i}.npz otherwise, so that `sklearn-semg train` "
+            "reads the labels back. An index CSV maps each source file and "
+            "channel to its .npz file."
+        ),
+        formatter_class=formatter,
+    )
+    p.add_argument("input_dir", metavar="INPUT_DIR", help="folder of text recordings")
+    p.add_argument(
+        "output_dir",
+        metavar="OUTPUT_DIR",
+        help="folder for the .npz files (created if missing)",
+    )
+    p.add_argument(
+        "--fs",
+        type=_positive_float,
+        default=1000.0,
+        help="sampling rate of the recordings, in Hz",
+    )
+    p.add_argument(
+        "--size",
+        type=_positive_int,
+        default=256,
+        help="matrix size: SIZE frequency rows x SIZE time columns",
+    )
+    p.add_argument("--pattern", default="*.txt", help="glob of the recordings")
+    p.add_argument(
+        "--labels",
+        metavar="CSV",
+        default=None,
+        help="CSV with columns file,label (label among M_full, M_half, "
+        "M_invalid, F_full, F_half, F_invalid); other files are "
+        "unlabelled (Test_*)",
+    )
+    p.add_argument(
+        "--muscle",
+        default=None,
+        metavar="NAME",
+        help="first part of the labelled file names (default SEMG)",
+    )
+    p.add_argument(
+        "--max-imf",
+        type=int,
+        default=10,
+        help="largest number of IMFs per channel (-1: all)",
+    )
+    p.add_argument(
+        "--index",
+        default=None,
+        metavar="CSV",
+        help="index file (default OUTPUT_DIR/index.csv)",
+    )
+    p.add_argument(
+        "--n-jobs", type=_jobs, default=1, help="parallel HHT jobs (-1: all cores)"
+    )
+    p.add_argument(
+        "--force", action="store_true", help="overwrite existing .npz files and index"
+    )
+    p.set_defaults(func=cmd_hht)
+
+    p = sub.add_parser(
+        "train",
+        help="cross-validate, fit and save a model",
+        description=(
+            "Train method 1 (--method svm: HHT -> frozen CNN -> scaler -> SVM) or "
+            "method 2 (--method e2e: CNN trained end to end) on DATA, a folder of "
+            ".npz HHT matrices labelled by their names, or on the bundled "
+            "MioTracker recordings (--bundled: raw recordings, HHT inside the "
+            "saved pipeline, subject-wise folds). Prints a cross-validation report "
+            "(accuracy, balanced accuracy, chance), fits on all data and saves "
+            "{'format', 'metadata', 'pipeline'} with joblib: "
+            "joblib.load(MODEL)['pipeline'] is a fitted scikit-learn Pipeline."
+        ),
+        formatter_class=formatter,
+    )
+    p.add_argument(
+        "data",
+        metavar="DATA",
+        nargs="?",
+        default=None,
+        help="folder of .npz HHT matrices (omit with --bundled)",
+    )
+    p.add_argument(
+        "--method",
+        required=True,
+        choices=["svm", "e2e"],
+        help="svm: method 1; e2e: method 2",
+    )
+    p.add_argument(
+        "--output",
+        default="model.joblib",
+        metavar="MODEL.joblib",
+        help="model file to write",
+    )
+    p.add_argument(
+        "--bundled",
+        action="store_true",
+        help="train on the bundled MioTracker recordings",
+    )
+    p.add_argument(
+        "--cv",
+        type=_int_at_least_zero,
+        default=5,
+        help="cross-validation folds (0: skip)",
+    )
+    p.add_argument(
+        "--epochs", type=_positive_int, default=50, help="training epochs of method 2"
+    )
+    p.add_argument(
+        "--base-channels",
+        type=_positive_int,
+        default=64,
+        help="channels of the first CNN block",
+    )
+    p.add_argument(
+        "--batch-size",
+        type=_positive_int,
+        default=None,
+        help="batch size (default: 32 for svm features, 16 for e2e)",
+    )
+    p.add_argument(
+        "--lr",
+        type=_positive_float,
+        default=1e-3,
+        help="learning rate of method 2 (Adam)",
+    )
+    p.add_argument(
+        "--C",
+        type=_positive_float,
+        default=10.0,
+        dest="C",
+        help="SVM regularisation of method 1",
+    )
+    p.add_argument(
+        "--size",
+        type=_positive_int,
+        default=None,
+        help="HHT size with --bundled (default 64); with DATA, the "
+        "matrix size to expect (default: read from the files)",
+    )
+    p.add_argument(
+        "--n-subjects",
+        type=_positive_int,
+        default=None,
+        help="with --bundled: use only the first N subjects",
+    )
+    p.add_argument(
+        "--device", default="auto", help="torch device: cpu, cuda, cuda:N or auto"
+    )
+    p.add_argument("--seed", type=int, default=0, help="random_state")
+    p.add_argument(
+        "--n-jobs",
+        type=_jobs,
+        default=1,
+        help="parallel HHT jobs with --bundled (-1: all cores)",
+    )
+    p.add_argument(
+        "--force", action="store_true", help="overwrite an existing --output"
+    )
+    p.set_defaults(func=cmd_train)
+
+    for name, func in (("predict", cmd_predict), ("evaluate", cmd_evaluate)):
+        if name == "predict":
+            summary = "predict every file of a folder with a saved model"
+            description = (
+                "Apply MODEL (written by `sklearn-semg train`) to every file of "
+                "DATA_DIR: .npz HHT matrices (labelled and unlabelled Test* "
+                "files alike) for a model trained on matrices, raw text "
+                "recordings for a model trained with --bundled. Writes a CSV with "
+                "columns file, predicted_label, confidence (the probability of "
+                "the predicted label). Only load model files you trust: joblib "
+                "files can run code."
+            )
+            default_output = "predictions.csv"
+        else:
+            summary = "score a saved model on labelled data"
+            description = (
+                "Score MODEL on the labelled files of DATA_DIR (.npz files labelled "
+                "by their names, or raw recordings labelled by --labels): "
+                "accuracy, balanced accuracy, classification report (printed and "
+                "written to --output) and a confusion matrix figure."
+            )
+            default_output = "report.csv"
+        p = sub.add_parser(
+            name, help=summary, description=description, formatter_class=formatter
+        )
+        p.add_argument("model", metavar="MODEL.joblib", help="model file")
+        p.add_argument(
+            "data_dir",
+            metavar="DATA_DIR",
+            help="folder of .npz matrices or raw text recordings",
+        )
+        p.add_argument(
+            "--output", default=default_output, metavar="CSV", help="CSV file to write"
+        )
+        if name == "evaluate":
+            p.add_argument(
+                "--figure",
+                default=None,
+                metavar="PNG",
+                help="confusion matrix figure (default: next to "
+                "--output, named OUTPUT_confusion.png)",
+            )
+        p.add_argument(
+            "--labels",
+            metavar="CSV",
+            default=None,
+            help="labels of raw recordings: CSV with columns file,label",
+        )
+        p.add_argument(
+            "--pattern", default="*.txt", help="glob of raw recordings in DATA_DIR"
+        )
+        p.add_argument(
+            "--n-jobs",
+            type=_jobs,
+            default=1,
+            help="parallel HHT jobs for raw recordings",
+        )
+        p.add_argument(
+            "--force", action="store_true", help="overwrite existing output files"
+        )
+        p.set_defaults(func=func)
+    return parser
+
+
+def main(argv=None):
+    """Run ``sklearn-semg`` with ``argv`` (default ``sys.argv[1:]``).
+
+    Returns
+    -------
+    status : int
+        0 on success, 2 on a user error (message on stderr).
+    """
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help(sys.stderr)
+        return 2
+    try:
+        return int(args.func(args) or 0)
+    except CLIError as exc:
+        print(f"{PROG} {args.command}: error: {exc}", file=sys.stderr)
+        return 2
+    except (FileNotFoundError, FileExistsError, NotADirectoryError, ValueError) as exc:
+        # Bad input found by the library: its message names the file or
+        # parameter and what was expected.
+        print(f"{PROG} {args.command}: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print(f"{PROG} {args.command}: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,446 @@
+"""Figures: Hilbert-Huang matrices, confusion matrices, training histories.
+
+matplotlib is imported inside each function, so ``import sklearn_semg`` and
+the command line stay light and never pick a GUI backend. Every function draws
+on the axes it is given (or on a new figure) and returns the
+:class:`~matplotlib.figure.Figure`; nothing is shown, which keeps them safe
+under the ``Agg`` backend (servers, tests, ``sklearn-semg demo``). Save with
+``fig.savefig(path)``; close with ``matplotlib.pyplot.close(fig)``.
+
+This module depends on the library, never the reverse.
+"""
+
+import textwrap
+from numbers import Integral, Real
+
+import numpy as np
+
+__all__ = ["plot_confusion_matrix", "plot_hht", "plot_history"]
+
+#: History keys :func:`plot_history` needs, as recorded by HHTCNNClassifier.
+HISTORY_KEYS = ("train_loss", "valid_loss", "train_acc", "valid_acc", "lr")
+
+#: Keys of the reference notebook's history dict, mapped to skorch's names.
+_REFERENCE_KEYS = {
+    "val_loss": "valid_loss",
+    "val_acc": "valid_acc",
+    "learning_rate": "lr",
+}
+
+
+def _positive(value, name):
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, Real) or not value > 0:
+        raise ValueError(f"{name} must be a positive number; got {value!r}.")
+    return float(value)
+
+
+def _check_freq_range(freq_range):
+    if freq_range is None:
+        return None
+    try:
+        low, high = (float(f) for f in freq_range)
+    except (TypeError, ValueError):
+        raise ValueError(
+            f"freq_range must be None or a pair (f_min, f_max) in Hz; got "
+            f"{freq_range!r}."
+        ) from None
+    if not 0 <= low < high:
+        raise ValueError(
+            f"freq_range must satisfy 0 <= f_min < f_max; got {freq_range!r}."
+        )
+    return low, high
+
+
+def _axes_list(ax, n, name):
+    """``ax`` (an Axes or a sequence of Axes) as a list of ``n`` Axes."""
+    axes = list(np.ravel(np.asarray(ax, dtype=object)))
+    if len(axes) != n:
+        raise ValueError(f"{name} must hold {n} Axes (one per panel); got {len(axes)}.")
+    return axes
+
+
+def plot_hht(
+    matrix,
+    *,
+    fs=None,
+    duration=None,
+    n_times=None,
+    freq_range=None,
+    ax=None,
+    title=None,
+    log=False,
+    cmap="viridis",
+):
+    """Show a Hilbert-Huang matrix as a time-frequency image.
+
+    Row 0 of the matrix (the lowest frequency) is drawn at the bottom
+    (``origin="lower"``), as :class:`~sklearn_semg.HHTTransformer` lays it out.
+
+    Parameters
+    ----------
+    matrix : array-like of shape (n_freq_bins, n_time_bins) or \
+            (n_channels, n_freq_bins, n_time_bins)
+        One matrix, or one per channel (one panel each), e.g. ``X_hht[i]``.
+    fs : float or None, default=None
+        Sampling rate of the recording, in Hz. The frequency axis then spans
+        ``0 .. fs / 2`` Hz (what ``HHTTransformer`` covers without
+        ``freq_range``), and with ``n_times`` the time axis is in seconds.
+    duration : float or None, default=None
+        Length of the recording in seconds; the time axis then spans
+        ``0 .. duration`` s.
+    n_times : int or None, default=None
+        Number of samples of the recording; with ``fs`` gives the duration.
+    freq_range : tuple of (float, float) or None, default=None
+        ``(f_min, f_max)`` in Hz covered by the rows (the ``freq_range`` of
+        ``HHTTransformer``); overrides ``fs`` for the frequency axis.
+    ax : matplotlib Axes, sequence of Axes or None, default=None
+        Where to draw: one Axes per channel. ``None`` makes a new figure with
+        the channels side by side.
+    title : str or None, default=None
+        Title of the panel (or of the figure when there are several panels).
+    log : bool, default=False
+        Logarithmic colour scale (zeros drawn in the lowest colour), which
+        shows the weak high-frequency content next to the strong bursts.
+    cmap : str, default="viridis"
+        Colour map.
+
+    Returns
+    -------
+    fig : matplotlib.figure.Figure
+        The figure holding the panel(s), each with a colour bar.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn_semg.plotting import plot_hht
+    >>> matrix = np.random.default_rng(0).random((2, 32, 32))
+    >>> fig = plot_hht(matrix, fs=1000, n_times=1024)
+    >>> [a.get_xlabel() for a in fig.axes[:2]]
+    ['Time (s)', 'Time (s)']
+    >>> import matplotlib.pyplot as plt; plt.close(fig)
+    """
+    arr = np.asarray(matrix)
+    if arr.dtype.kind not in "biuf":
+        raise ValueError(
+            f"matrix must hold real numbers; got an array of dtype {arr.dtype}."
+        )
+    if arr.ndim == 2:
+        arr = arr[np.newaxis]
+    if arr.ndim != 3 or 0 in arr.shape:
+        raise ValueError(
+            "matrix must have shape (n_freq_bins, n_time_bins) or (n_channels, "
+            f"n_freq_bins, n_time_bins); got shape {np.shape(matrix)}."
+        )
+    if not np.all(np.isfinite(arr)):
+        raise ValueError("matrix contains NaN or infinite values.")
+    fs = _positive(fs, "fs")
+    duration = _positive(duration, "duration")
+    if n_times is not None and (
+        isinstance(n_times, bool) or not isinstance(n_times, Integral) or n_times < 1
+    ):
+        raise ValueError(f"n_times must be a positive int; got {n_times!r}.")
+    freq_range = _check_freq_range(freq_range)
+
+    if freq_range is not None:
+        f_lim, f_label = freq_range, "Frequency (Hz)"
+    elif fs is not None:
+        f_lim, f_label = (0.0, fs / 2), "Frequency (Hz)"
+    else:
+        f_lim, f_label = (0.0, float(arr.shape[1])), "Frequency bin"
+    if duration is None and n_times is not None and fs is not None:
+        duration = n_times / fs
+    if duration is not None:
+        t_lim, t_label = (0.0, duration), "Time (s)"
+    else:
+        t_lim, t_label = (0.0, float(arr.shape[2])), "Time bin"
+
+    import matplotlib.pyplot as plt
+    from matplotlib.colors import LogNorm
+
+    n_channels = arr.shape[0]
+    if ax is None:
+        fig, axes = plt.subplots(
+            1, n_channels, figsize=(4.5 * n_channels + 0.5, 3.8), squeeze=False
+        )
+        axes = list(axes.ravel())
+    else:
+        axes = _axes_list(ax, n_channels, "ax")
+        fig = axes[0].figure
+
+    colormap = plt.get_cmap(cmap)
+    for c, panel in enumerate(axes):
+        data = arr[c].astype(float)
+        if log:
+            positive = data[data > 0]
+            vmax = float(positive.max()) if positive.size else 1.0
+            vmin = max(float(positive.min()), vmax * 1e-4) if positive.size else 0.1
+            norm = LogNorm(vmin=vmin, vmax=vmax, clip=True)
+            data = np.ma.masked_less_equal(data, 0)
+            image_cmap = colormap.with_extremes(bad=colormap(0.0))
+        else:
+            norm, image_cmap = None, colormap
+        image = panel.imshow(
+            data,
+            origin="lower",
+            aspect="auto",
+            interpolation="nearest",
+            extent=(*t_lim, *f_lim),
+            cmap=image_cmap,
+            norm=norm,
+        )
+        panel.set_xlabel(t_label)
+        panel.set_ylabel(f_label)
+        colorbar = fig.colorbar(image, ax=panel)
+        colorbar.set_label("Amplitude (log scale)" if log else "Amplitude")
+        if n_channels > 1:
+            panel.set_title(f"Channel {c + 1}")
+    if title is not None:
+        if n_channels > 1 and ax is None:
+            fig.suptitle(title)
+        elif n_channels > 1:
+            for c, panel in enumerate(axes):
+                panel.set_title(f"{title}, channel {c + 1}")
+        else:
+            axes[0].set_title(title)
+    if ax is None:
+        fig.tight_layout()
+    return fig
+
+
+def plot_confusion_matrix(
+    y_true,
+    y_pred,
+    *,
+    labels=None,
+    normalize=None,
+    ax=None,
+    title=None,
+    cmap="Blues",
+):
+    """Confusion matrix of predictions (true labels on rows).
+
+    A thin layer over :class:`sklearn.metrics.ConfusionMatrixDisplay` that
+    wraps long class names and titles the panel.
+
+    Parameters
+    ----------
+    y_true, y_pred : array-like of shape (n_samples,)
+        True and predicted labels.
+    labels : array-like or None, default=None
+        Classes, in the order of the rows and columns. ``None``: the sorted
+        union of ``y_true`` and ``y_pred``.
+    normalize : {"true", "pred", "all"} or None, default=None
+        Show fractions of each true class (row), of each predicted class
+        (column) or of all samples instead of counts.
+    ax : matplotlib Axes or None, default=None
+        Where to draw; ``None`` makes a new figure.
+    title : str or None, default=None
+        Panel title; ``None`` gives "Confusion matrix" (with the
+        normalisation, if any).
+    cmap : str, default="Blues"
+        Colour map.
+
+    Returns
+    -------
+    fig : matplotlib.figure.Figure
+
+    Examples
+    --------
+    >>> from sklearn_semg.plotting import plot_confusion_matrix
+    >>> fig = plot_confusion_matrix(["a", "b", "b"], ["a", "b", "a"])
+    >>> fig.axes[0].get_xlabel(), fig.axes[0].get_ylabel()
+    ('Predicted label', 'True label')
+    >>> import matplotlib.pyplot as plt; plt.close(fig)
+    """
+    if normalize not in (None, "true", "pred", "all"):
+        raise ValueError(
+            f"normalize must be None, 'true', 'pred' or 'all'; got {normalize!r}."
+        )
+    y_true = np.asarray(y_true)
+    y_pred = np.asarray(y_pred)
+    if y_true.ndim != 1 or y_pred.ndim != 1 or len(y_true) != len(y_pred):
+        raise ValueError(
+            "y_true and y_pred must be 1-D with one label per sample; got shapes "
+            f"{y_true.shape} and {y_pred.shape}."
+        )
+    if len(y_true) == 0:
+        raise ValueError("y_true and y_pred are empty; expected at least 1 sample.")
+    if labels is None:
+        labels = np.unique(np.concatenate([y_true, y_pred]))
+    labels = np.asarray(labels)
+
+    import matplotlib.pyplot as plt
+    from sklearn.metrics import ConfusionMatrixDisplay
+
+    n = len(labels)
+    if ax is None:
+        size = max(4.5, 0.9 * n + 2.5)
+        fig, ax = plt.subplots(figsize=(size + 1, size))
+    else:
+        fig = ax.figure
+    names = [textwrap.fill(str(label), 14) for label in labels]
+    long_names = any(len(str(label)) > 8 for label in labels)
+    ConfusionMatrixDisplay.from_predictions(
+        y_true,
+        y_pred,
+        labels=labels,
+        display_labels=names,
+        normalize=normalize,
+        ax=ax,
+        cmap=cmap,
+        xticks_rotation=45 if long_names else "horizontal",
+        values_format=".2f" if normalize else "d",
+        colorbar=True,
+    )
+    if title is None:
+        title = "Confusion matrix"
+        if normalize is not None:
+            title += {
+                "true": " (fraction of each true class)",
+                "pred": " (fraction of each predicted class)",
+                "all": " (fraction of all samples)",
+            }[normalize]
+    ax.set_title(title)
+    if long_names:
+        for tick in ax.get_xticklabels():
+            tick.set_horizontalalignment("right")
+    fig.tight_layout()
+    return fig
+
+
+def _history_records(net_or_history):
+    """A list of per-epoch dicts from a net, a pipeline, a History or a dict."""
+    obj = net_or_history
+    if hasattr(obj, "steps") and obj.steps:  # a Pipeline: its final estimator
+        obj = obj.steps[-1][1]
+    if hasattr(obj, "module") and hasattr(obj, "history"):  # a skorch net
+        if not getattr(obj, "initialized_", False) or not len(obj.history):
+            raise ValueError(
+                f"{type(obj).__name__} has no training history: it is not fitted. "
+                "Call fit first, or pass its history."
+            )
+        obj = obj.history
+    if isinstance(obj, dict):  # the reference notebook's dict of lists
+        columns = {_REFERENCE_KEYS.get(k, k): list(v) for k, v in obj.items()}
+        lengths = {len(v) for v in columns.values()}
+        if len(lengths) > 1:
+            raise ValueError(
+                "The history dict must hold one list per key, all of the same "
+                f"length (one value per epoch); got lengths "
+                f"{ {k: len(v) for k, v in columns.items()} }."
+            )
+        n = lengths.pop() if lengths else 0
+        return [{k: v[i] for k, v in columns.items()} for i in range(n)]
+    if isinstance(obj, (list, tuple)) and all(isinstance(r, dict) for r in obj):
+        return list(obj)
+    raise TypeError(
+        "net_or_history must be a fitted HHTCNNClassifier (or a pipeline ending "
+        "in one), its skorch History, a list of per-epoch dicts or a dict of "
+        f"per-epoch lists; got {type(net_or_history).__name__}."
+    )
+
+
+def plot_history(net_or_history, *, axes=None, title=None):
+    """Training curves: loss, accuracy and learning rate per epoch.
+
+    The three panels of the reference notebook's ``plot_training_history``:
+    train and validation loss; train and validation accuracy (epochs with a
+    new best validation accuracy marked with a star); learning rate on a log
+    scale.
+
+    Parameters
+    ----------
+    net_or_history : HHTCNNClassifier, Pipeline, History, list of dict or dict
+        A fitted :class:`~sklearn_semg.HHTCNNClassifier` (or a pipeline whose
+        last step is one), its ``history`` (a skorch History, i.e. a list of
+        per-epoch dicts), or the reference notebook's dict of lists (keys
+        ``val_loss``, ``val_acc``, ``learning_rate`` are read as
+        ``valid_loss``, ``valid_acc``, ``lr``). Every epoch needs the keys
+        ``train_loss``, ``valid_loss``, ``train_acc``, ``valid_acc`` and
+        ``lr``.
+    axes : sequence of 3 matplotlib Axes or None, default=None
+        Where to draw; ``None`` makes a new figure with three panels.
+    title : str or None, default=None
+        Figure title.
+
+    Returns
+    -------
+    fig : matplotlib.figure.Figure
+
+    Raises
+    ------
+    ValueError
+        If the history is empty or an epoch lacks one of the keys (a net
+        fitted with ``train_split=None`` has no validation scores).
+
+    Examples
+    --------
+    >>> from sklearn_semg.plotting import plot_history
+    >>> history = [{"train_loss": 1.0 / e, "valid_loss": 1.2 / e,
+    ...             "train_acc": 0.5, "valid_acc": 0.4, "lr": 1e-3}
+    ...            for e in range(1, 4)]
+    >>> fig = plot_history(history)
+    >>> [a.get_yscale() for a in fig.axes]
+    ['linear', 'linear', 'log']
+    >>> import matplotlib.pyplot as plt; plt.close(fig)
+    """
+    records = _history_records(net_or_history)
+    if not records:
+        raise ValueError(
+            "The history is empty (no epoch recorded); expected at least one epoch."
+        )
+    missing = sorted({k for r in records for k in HISTORY_KEYS if k not in r})
+    if missing:
+        present = sorted(set().union(*(r.keys() for r in records)))
+        raise ValueError(
+            f"The history lacks the key(s) {missing} in some epochs; plot_history "
+            f"needs {list(HISTORY_KEYS)} in every epoch. Keys present: {present}. "
+            "(A net fitted with train_split=None records no validation scores.)"
+        )
+    epochs = np.arange(1, len(records) + 1)
+
+    def column(key):
+        return np.array([float(r[key]) for r in records])
+
+    import matplotlib.pyplot as plt
+    from matplotlib.ticker import MaxNLocator
+
+    if axes is None:
+        fig, axes = plt.subplots(1, 3, figsize=(15, 4.2))
+        axes = list(axes)
+    else:
+        axes = _axes_list(axes, 3, "axes")
+        fig = axes[0].figure
+    ax_loss, ax_acc, ax_lr = axes
+
+    ax_loss.plot(epochs, column("train_loss"), "b-", label="Train", linewidth=2)
+    ax_loss.plot(epochs, column("valid_loss"), "r-", label="Validation", linewidth=2)
+    ax_loss.set_ylabel("Loss")
+    ax_loss.set_title("Training and validation loss")
+
+    valid_acc = column("valid_acc")
+    ax_acc.plot(epochs, column("train_acc"), "b-", label="Train", linewidth=2)
+    ax_acc.plot(epochs, valid_acc, "r-", label="Validation", linewidth=2)
+    best = np.array([bool(r.get("best", False)) for r in records])
+    if best.any():
+        ax_acc.plot(epochs[best], valid_acc[best], "r*", markersize=9, label="New best")
+    ax_acc.set_ylabel("Accuracy")
+    ax_acc.set_title("Training and validation accuracy")
+
+    ax_lr.plot(epochs, column("lr"), "g-", linewidth=2)
+    ax_lr.set_yscale("log")
+    ax_lr.set_ylabel("Learning rate")
+    ax_lr.set_title("Learning rate schedule")
+
+    for panel in axes:
+        panel.set_xlabel("Epoch")
+        panel.xaxis.set_major_locator(MaxNLocator(integer=True))
+        panel.grid(True, alpha=0.3)
+    ax_loss.legend()
+    ax_acc.legend()
+    if title is not None:
+        fig.suptitle(title)
+    fig.tight_layout()
+    return fig

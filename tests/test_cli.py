@@ -1,0 +1,357 @@
+"""The ``sklearn-semg`` command, run through its entry point on tiny data.
+
+Most tests start the installed console script (``sklearn-semg``) in a
+subprocess, falling back to ``python -m sklearn_semg.cli`` where it is not
+installed. Each such process imports torch (seconds), so the ``--help`` of
+each command, a few error cases and some second steps call
+:func:`sklearn_semg.cli.main` in-process instead, which also runs them under
+the test suite's warnings-as-errors filter.
+"""
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import joblib
+import numpy as np
+import pandas as pd
+import pytest
+
+from sklearn_semg import HHTTransformer
+from sklearn_semg.cli import main
+from sklearn_semg.datasets import load_hht_dir, make_semg, save_hht_dir
+
+SCRIPT = shutil.which("sklearn-semg") or (
+    str(Path(sys.executable).with_name("sklearn-semg"))
+    if Path(sys.executable).with_name("sklearn-semg").exists()
+    else None
+)
+COMMAND = [SCRIPT] if SCRIPT else [sys.executable, "-m", "sklearn_semg.cli"]
+COMMANDS = ("demo", "hht", "train", "predict", "evaluate")
+LABELS = {0: "M_full", 1: "F_half"}
+
+
+def run(*args, cwd=None, command=None):
+    """Run the command; return the CompletedProcess (text output)."""
+    return subprocess.run(
+        [*(command or COMMAND), *map(str, args)],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        timeout=300,
+    )
+
+
+def ok(result):
+    assert result.returncode == 0, result.stdout + result.stderr
+    return result
+
+
+def user_error(result, *fragments):
+    """Exit status 2 with one error line naming each fragment."""
+    assert result.returncode == 2, result.stdout + result.stderr
+    errors = [line for line in result.stderr.splitlines() if "error:" in line]
+    assert len(errors) == 1, result.stderr
+    for fragment in fragments:
+        assert str(fragment) in errors[0], errors[0]
+    return errors[0]
+
+
+# -- data -------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def npz_dir(tmp_path_factory):
+    """16 labelled 32x32 matrices (two classes) and 3 unlabelled Test files."""
+    folder = tmp_path_factory.mktemp("npz")
+    X, y = make_semg(19, n_times=400, fs=1000, n_classes=2, random_state=0)
+    M = HHTTransformer(fs=1000, n_freq_bins=32, n_time_bins=32).fit_transform(X)
+    save_hht_dir(folder, M[:16], [LABELS[k] for k in y[:16]], muscle="BICEPS")
+    save_hht_dir(folder, M[16:], None, start_index=17)
+    return folder
+
+
+@pytest.fixture(scope="module")
+def raw_dir(tmp_path_factory):
+    """Six two-channel text recordings and a labels CSV for four of them."""
+    folder = tmp_path_factory.mktemp("raw")
+    X, y = make_semg(6, n_channels=2, n_times=600, fs=1000, n_classes=2, random_state=1)
+    for i, x in enumerate(X):
+        np.savetxt(folder / f"rec_{i}.txt", x.T, fmt="%.6f")
+    labels = folder.parent / f"{folder.name}_labels.csv"
+    pd.DataFrame(
+        {
+            "file": [f"rec_{i}.txt" for i in range(4)],
+            "label": [LABELS[k] for k in y[:4]],
+        }
+    ).to_csv(labels, index=False)
+    return folder, labels
+
+
+@pytest.fixture(scope="module")
+def svm_model(npz_dir, tmp_path_factory):
+    model = tmp_path_factory.mktemp("models") / "svm.joblib"
+    result = ok(
+        run(
+            "train", npz_dir, "--method", "svm", "--output", model, "--cv", "2",
+            "--base-channels", "4", "--device", "cpu",
+        )
+    )  # fmt: skip
+    return model, result
+
+
+# -- help and entry point ---------------------------------------------------
+def test_console_script_help():
+    if SCRIPT is None:
+        pytest.skip(
+            "the sklearn-semg console script is not installed (pip install -e .)"
+        )
+    result = ok(run("--help", command=[SCRIPT]))
+    for name in COMMANDS:
+        assert name in result.stdout
+    assert ok(run("--version", command=[SCRIPT])).stdout.startswith("sklearn-semg ")
+
+
+def test_module_entry_point_help():
+    result = ok(
+        run("train", "--help", command=[sys.executable, "-m", "sklearn_semg.cli"])
+    )
+    assert "--method {svm,e2e}" in result.stdout
+
+
+@pytest.mark.parametrize("name", COMMANDS)
+def test_help_of_each_command(name, capsys):
+    with pytest.raises(SystemExit) as exc:
+        main([name, "--help"])
+    assert exc.value.code == 0
+    out = capsys.readouterr().out
+    assert out.startswith(f"usage: sklearn-semg {name}")
+    assert "--force" in out
+
+
+def test_no_command_prints_help(capsys):
+    assert main([]) == 2
+    assert "COMMAND" in capsys.readouterr().err
+
+
+# -- hht --------------------------------------------------------------------
+def test_hht_writes_named_npz_and_index(raw_dir, tmp_path):
+    folder, labels = raw_dir
+    out = tmp_path / "hht"
+    result = ok(
+        run(
+            "hht", folder, out, "--fs", "1000", "--size", "16", "--labels", labels,
+            "--muscle", "forearm",
+        )
+    )  # fmt: skip
+    assert "Wrote 12 .npz file(s)" in result.stdout
+    assert "HHT" in result.stderr  # progress bar
+    index = pd.read_csv(out / "index.csv", keep_default_na=False)
+    assert len(index) == 12  # 6 files x 2 channels
+    assert set(index.columns) >= {"source_file", "channel", "npz_file", "label"}
+    assert sorted(p.name for p in out.glob("*.npz")) == sorted(index["npz_file"])
+    labelled = index[index["label"] != ""]
+    assert len(labelled) == 8
+    assert all(name.startswith("FOREARM_") for name in labelled["npz_file"])
+    assert all(
+        name.startswith("Test_") for name in index.loc[index["label"] == "", "npz_file"]
+    )
+    bunch = load_hht_dir(out, shape=(16, 16))
+    assert dict(zip(bunch.metadata["file"], bunch.target, strict=True)) == dict(
+        zip(labelled["npz_file"], labelled["label"], strict=True)
+    )
+    assert len(bunch.test_data) == 4
+
+    # An existing output is never overwritten without --force.
+    first = out / index["npz_file"][0]
+    before = first.read_bytes()
+    user_error(run("hht", folder, out, "--size", "16"), str(out), "--force")
+    assert first.read_bytes() == before
+    result = ok(
+        run(
+            "hht", folder, out, "--size", "8", "--labels", labels, "--muscle",
+            "forearm", "--force",
+        )
+    )  # fmt: skip
+    assert first.read_bytes() != before
+    assert load_hht_dir(out, shape=(8, 8)).data.shape == (8, 8, 8)
+    # A run with other names leaves the earlier files: said in a warning.
+    result = ok(run("hht", folder, out, "--size", "8", "--force"))
+    assert "8 .npz file(s) in OUTPUT_DIR were not written by this run" in result.stderr
+
+
+def test_hht_errors(raw_dir, tmp_path):
+    folder, _ = raw_dir
+    missing = tmp_path / "missing"
+    user_error(run("hht", missing, tmp_path / "out"), str(missing), "does not exist")
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    assert main(["hht", str(empty), str(tmp_path / "out")]) == 2
+    bad = tmp_path / "bad.csv"
+    bad.write_text("file,label\nrec_0.txt,flexion\n")
+    assert main(["hht", str(folder), str(tmp_path / "o"), "--labels", str(bad)]) == 2
+    assert not (tmp_path / "o").exists()  # nothing written
+
+
+# -- train / predict / evaluate on .npz ---------------------------------------
+def test_train_svm_saves_model_with_metadata(svm_model):
+    model, result = svm_model
+    assert "Cross-validation (StratifiedKFold(2, shuffled)): accuracy" in result.stdout
+    assert "balanced accuracy" in result.stdout and "chance 0.500" in result.stdout
+    payload = joblib.load(model)
+    assert payload["format"] == "sklearn-semg-model"
+    meta = payload["metadata"]
+    assert meta["input"] == "hht" and meta["input_shape"] == [1, 32, 32]
+    assert meta["classes"] == ["F_half", "M_full"] and meta["method"] == "svm"
+    assert 0 <= meta["cv"]["accuracy"] <= 1
+    assert [name for name, _ in payload["pipeline"].steps] == ["cnn", "scale", "svm"]
+
+
+def test_predict_npz_every_file(svm_model, npz_dir, tmp_path):
+    model, _ = svm_model
+    out = tmp_path / "pred.csv"
+    result = ok(run("predict", model, npz_dir, "--output", out))
+    table = pd.read_csv(out)
+    assert list(table.columns) == ["file", "predicted_label", "confidence"]
+    assert sorted(table["file"]) == sorted(p.name for p in npz_dir.glob("*.npz"))
+    assert set(table["predicted_label"]) <= {"F_half", "M_full"}
+    assert table["confidence"].between(0, 1).all()
+    assert "Test_017.npz:" in result.stdout and "(confidence: " in result.stdout
+    assert "Accuracy on the 16 labelled file(s)" in result.stdout
+
+
+def test_evaluate_npz(svm_model, npz_dir, tmp_path):
+    model, _ = svm_model
+    out = tmp_path / "report.csv"
+    result = ok(run("evaluate", model, npz_dir, "--output", out))
+    assert "Accuracy " in result.stdout and "balanced accuracy" in result.stdout
+    assert "precision" in result.stdout  # the classification report
+    report = pd.read_csv(out)
+    assert {"F_half", "M_full", "accuracy", "balanced_accuracy"} <= set(report["class"])
+    figure = tmp_path / "report_confusion.png"
+    assert figure.is_file() and figure.stat().st_size > 5_000
+
+
+def test_train_e2e_and_predict(npz_dir, tmp_path):
+    model = tmp_path / "e2e.joblib"
+    result = ok(
+        run(
+            "train", npz_dir, "--method", "e2e", "--epochs", "2", "--cv", "2",
+            "--base-channels", "4", "--output", model, "--device", "cpu",
+        )
+    )  # fmt: skip
+    assert "valid_acc" in result.stdout  # the epoch table of the final fit
+    assert joblib.load(model)["metadata"]["method"] == "e2e"
+    out = tmp_path / "pred.csv"
+    assert main(["predict", str(model), str(npz_dir), "--output", str(out)]) == 0
+    table = pd.read_csv(out)
+    assert len(table) == 19 and table["confidence"].between(0, 1).all()
+
+
+# -- the bundled data and raw recordings ----------------------------------------
+@pytest.mark.slow
+def test_train_bundled_then_predict_and_evaluate_raw(raw_dir, tmp_path, capsys):
+    folder, labels = raw_dir
+    model = tmp_path / "raw.joblib"
+    result = ok(
+        run(
+            "train", "--bundled", "--n-subjects", "2", "--size", "16", "--cv", "2",
+            "--method", "svm", "--base-channels", "4", "--output", model,
+            "--n-jobs", "1", "--device", "cpu",
+        )
+    )  # fmt: skip
+    assert "GroupKFold(2) on subjects" in result.stdout
+    meta = joblib.load(model)["metadata"]
+    assert meta["input"] == "raw" and meta["fs"] == 1001.0 and meta["n_channels"] == 2
+    out = tmp_path / "pred.csv"
+    ok(run("predict", model, folder, "--output", out))
+    table = pd.read_csv(out)
+    assert sorted(table["file"]) == [f"rec_{i}.txt" for i in range(6)]
+    assert set(table["predicted_label"]) <= set(meta["classes"])
+    assert table["confidence"].between(0, 1).all()
+    # Raw recordings need labels to be evaluated; this model's classes are
+    # movements, so every file counts as wrong, with a warning.
+    report = tmp_path / "report.csv"
+    args = ["evaluate", model, folder, "--labels", labels, "--output", report]
+    assert main([str(a) for a in args]) == 0
+    assert "not among the model's classes" in capsys.readouterr().err
+    assert report.is_file() and (tmp_path / "report_confusion.png").is_file()
+
+
+@pytest.mark.slow
+def test_demo_quick(tmp_path):
+    out = tmp_path / "demo"
+    result = ok(run("demo", "--quick", "--output", out))
+    stdout = result.stdout
+    for fragment in (
+        "Settings",
+        "GroupKFold, 3 folds",
+        "balanced_accuracy",
+        "fit_time_s",
+        "chance",
+        "method 1",
+        "method 2",
+        "Total wall time",
+    ):
+        assert fragment in stdout
+    for name in (
+        "hht_examples.png",
+        "confusion_method1_cnn_svm.png",
+        "confusion_method2_end_to_end.png",
+        "history_method2.png",
+    ):
+        assert (out / name).stat().st_size > 5_000, name
+    results = pd.read_csv(out / "results.csv")
+    assert len(results) == 2 and results["accuracy"].between(0, 1).all()
+    # The folder is not empty any more: refused without --force.
+    user_error(run("demo", "--quick", "--output", out), str(out), "--force")
+
+
+# -- errors -----------------------------------------------------------------
+def test_existing_output_is_never_overwritten(svm_model, npz_dir, tmp_path):
+    model, _ = svm_model
+    out = tmp_path / "predictions.csv"
+    out.write_text("keep me\n")
+    user_error(run("predict", model, npz_dir, "--output", out), str(out), "--force")
+    assert out.read_text() == "keep me\n"
+    user_error(
+        run("train", npz_dir, "--method", "svm", "--output", out), str(out), "--force"
+    )
+    assert out.read_text() == "keep me\n"
+    assert main(["evaluate", str(model), str(npz_dir), "--output", str(out)]) == 2
+    assert out.read_text() == "keep me\n"
+
+
+def test_missing_and_empty_folders(svm_model, tmp_path, capsys):
+    model, _ = svm_model
+    missing = tmp_path / "nowhere"
+    user_error(run("predict", model, missing), str(missing), "does not exist")
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    assert main(["train", str(empty), "--method", "svm"]) == 2
+    assert f"DATA '{empty}' holds no .npz file" in capsys.readouterr().err
+    assert (
+        main(["predict", str(model), str(empty), "--output", str(tmp_path / "p.csv")])
+        == 2
+    )
+    assert "holds no .npz file" in capsys.readouterr().err
+    assert main(["train", "--method", "svm"]) == 2
+    assert "missing DATA" in capsys.readouterr().err
+
+
+def test_bad_model_and_unknown_method(npz_dir, tmp_path, capsys):
+    fake = tmp_path / "model.joblib"
+    fake.write_text("not a model")
+    assert (
+        main(["predict", str(fake), str(npz_dir), "--output", str(tmp_path / "p.csv")])
+        == 2
+    )
+    assert f"MODEL '{fake}' could not be read" in capsys.readouterr().err
+    joblib.dump({"weights": 1}, fake)
+    assert (
+        main(["evaluate", str(fake), str(npz_dir), "--output", str(tmp_path / "r.csv")])
+        == 2
+    )
+    assert "is not a sklearn-semg model: it holds a dict" in capsys.readouterr().err
+    result = run("train", npz_dir, "--method", "knn")
+    assert result.returncode == 2
+    assert "invalid choice: 'knn'" in result.stderr
