@@ -34,10 +34,11 @@ import contextlib
 import copy
 import os
 import sys
-import tempfile
 import time
 import warnings
 from pathlib import Path
+
+from .utils._io import atomic_write
 
 __all__ = ["DEMO_SETTINGS", "QUICK_DEMO_SETTINGS", "main"]
 
@@ -165,48 +166,16 @@ def _output_file(path, force, what):
 
 
 def _atomic_write(path, write, *, force):
-    """Call ``write(binary_file)`` on a temporary file, then rename it to ``path``.
-
-    The temporary file is in the same folder (so the rename is atomic) and is
-    removed on failure. Without ``force`` an existing ``path`` is never
-    replaced, even one that appeared meanwhile (hard link, no clobber).
-    """
+    """:func:`~sklearn_semg.utils.atomic_write`, with the CLI's error."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
-        with os.fdopen(fd, "wb") as f:
-            write(f)
-            f.flush()
-            os.fsync(f.fileno())
-        # mkstemp creates 0600 files; give the usual permissions instead.
-        os.chmod(tmp, 0o666 & ~_umask())
-        if force:
-            os.replace(tmp, path)
-        else:
-            try:
-                os.link(tmp, path)
-            except FileExistsError:
-                raise CLIError(
-                    f"{str(path)!r} appeared while writing; not overwritten (pass "
-                    "--force to replace it)."
-                ) from None
-            except OSError:  # a file system without hard links
-                if path.exists():
-                    raise CLIError(
-                        f"{str(path)!r} appeared while writing; not overwritten."
-                    ) from None
-                os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-    return path
-
-
-def _umask():
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
+        return atomic_write(path, write, overwrite=force)
+    except FileExistsError:
+        raise CLIError(
+            f"{str(path)!r} appeared while writing; not overwritten (pass --force "
+            "to replace it)."
+        ) from None
 
 
 def _write_csv(frame, path, *, force):

@@ -15,7 +15,6 @@ Unlike the notebook, which skipped unreadable or mis-shaped files with a
 import os
 import pickle
 import re
-import tempfile
 import warnings
 import zipfile
 import zlib
@@ -25,6 +24,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 from sklearn.utils import Bunch
+
+from ..utils._io import atomic_write
 
 __all__ = ["HHT_CLASSES", "load_hht_dir", "save_hht_dir"]
 
@@ -410,41 +411,20 @@ def _check_labels(labels, n):
 
 
 def _write_npz_atomic(target, matrix, *, overwrite):
-    """Write ``matrix`` to ``target`` via a temporary file renamed into place.
+    """Write ``matrix`` to ``target`` atomically (see ``utils.atomic_write``).
 
-    The temporary file lives in the same folder (so the rename is atomic),
-    starts with a dot and ends in ``.tmp`` (so ``load_hht_dir`` never reads a
-    half-written file) and is removed if anything fails. Without
-    ``overwrite``, a hard link creates ``target`` only if it does not exist, so
-    a file that appeared after the up-front check is not clobbered either.
+    The temporary name starts with a dot and ends in ``.tmp``, so
+    ``load_hht_dir`` never reads a half-written file; without ``overwrite`` a
+    file that appeared after the up-front check is not clobbered either.
     """
-    fd, tmp = tempfile.mkstemp(
-        dir=target.parent, prefix=f".{target.name}.", suffix=".tmp"
-    )
     try:
-        with os.fdopen(fd, "wb") as f:
-            np.savez_compressed(f, **{HHT_KEY: matrix})
-            f.flush()
-            os.fsync(f.fileno())
-        if overwrite:
-            os.replace(tmp, target)
-        else:
-            try:
-                os.link(tmp, target)
-            except FileExistsError:
-                raise FileExistsError(
-                    f"{str(target)!r} appeared while writing; not overwritten. "
-                    "Pass overwrite=True to replace it."
-                ) from None
-            except OSError:  # file system without hard links
-                if target.exists():
-                    raise FileExistsError(
-                        f"{str(target)!r} appeared while writing; not overwritten."
-                    ) from None
-                os.replace(tmp, target)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+        atomic_write(
+            target,
+            lambda f: np.savez_compressed(f, **{HHT_KEY: matrix}),
+            overwrite=overwrite,
+        )
+    except FileExistsError as exc:
+        raise FileExistsError(f"{exc} Pass overwrite=True to replace it.") from None
 
 
 def save_hht_dir(

@@ -18,13 +18,13 @@ import argparse
 import io
 import os
 import sys
-import tempfile
 import textwrap
 import zipfile
 from pathlib import Path
 
 import numpy as np
 
+from ..utils._io import atomic_write
 from ._bundled import BUNDLED_FILE, BUNDLED_LICENSE_FILE, FORMAT_VERSION
 from ._raw import _MUSCLETRACKER_CITATION, load_muscletracker
 
@@ -136,19 +136,7 @@ def _licence_text(root):
 
 
 def _write_atomic(target, payload):
-    fd, tmp = tempfile.mkstemp(
-        dir=target.parent, prefix=f".{target.name}.", suffix=".tmp"
-    )
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(payload)
-            f.flush()
-            os.fsync(f.fileno())
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, target)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+    atomic_write(target, lambda f: f.write(payload))
 
 
 def build_movements(source=None, output=None, *, force=False):
