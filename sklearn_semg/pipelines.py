@@ -218,67 +218,95 @@ def make_method_comparison(
 
 def make_recommended_pipeline(
     *,
-    hht=True,
     fs=1000.0,
-    n_freq_bins=64,
     freq_range=(20.0, 450.0),
+    n_freq_bins=64,
     C=10.0,
     n_jobs=None,
     random_state=None,
 ):
     """The pipeline we recommend to start with, chosen on real sEMG.
 
-    ``HHTTransformer`` (64 frequency rows over the sEMG band, amplitudes kept:
-    ``normalize=None``) -> :class:`~sklearn_semg.features.MarginalSpectrum`
-    (log energy per channel and frequency row) -> ``StandardScaler`` ->
-    :class:`~sklearn_semg.CalibratedSVC`. On the MuscleTracker movement tasks
-    it beats both the hand-crafted baseline and the reference CNN+SVM under
-    subject-wise cross-validation, at a fraction of the CNN's cost (see
+    Two explicit views of the Hilbert spectrum, side by side
+    (:class:`~sklearn.pipeline.FeatureUnion`), then ``StandardScaler`` and a
+    :class:`~sklearn_semg.CalibratedSVC`:
+
+    - :class:`~sklearn_semg.HHTFeatures`: relative band energies, log energy,
+      instantaneous mean and median frequency and their trends, IMF energies;
+    - ``HHTTransformer`` (``n_freq_bins`` rows over ``freq_range``,
+      amplitudes kept) -> :class:`~sklearn_semg.MarginalSpectrum` (log
+      energy per channel and frequency row).
+
+    Under subject-wise cross-validation on the real MuscleTracker recordings
+    and on the biceps fatigue recording it beats the hand-crafted baseline
+    on all three tasks and the reference CNN+SVM by far (see
     ``bench/bench_accuracy.py`` and the benchmarks page of the docs). Tune
-    ``C`` (step ``svm``) by inner cross-validation for a new task.
+    ``C`` (``svm__C``) by inner cross-validation on a new task.
 
     Parameters
     ----------
-    hht : bool, default=True
-        Start with the ``"hht"`` step (raw recordings in); ``False`` for HHT
-        matrices computed with ``normalize=None``.
     fs : float, default=1000.0
-        Sampling rate in Hz.
-    n_freq_bins : int, default=64
-        Frequency rows of the HHT.
+        Sampling rate of the raw recordings, in Hz.
     freq_range : tuple of (float, float), default=(20.0, 450.0)
-        Band spread over the rows; its upper edge is lowered to ``0.45 * fs``
-        when the sampling rate is too low for it.
+        The sEMG band; its upper edge is lowered to ``0.45 * fs`` when the
+        sampling rate is too low for it.
+    n_freq_bins : int, default=64
+        Frequency rows of the HHT behind the marginal spectrum.
     C : float, default=10.0
         SVC regularisation.
     n_jobs : int or None, default=None
-        Parallel HHT over recordings.
+        Parallel EMD over recordings (both views).
     random_state : int, RandomState instance or None, default=None
         Seeds the SVC's probability calibration.
 
     Returns
     -------
     pipeline : Pipeline
-        Steps ``hht`` (optional), ``spectrum``, ``scale``, ``svm``.
+        Steps ``features`` (a FeatureUnion of ``hht_features`` and
+        ``spectrum``), ``scale``, ``svm``. Raw recordings in.
+
+    Notes
+    -----
+    Both views run their own EMD of each recording, so the HHT costs twice
+    what one view would.
 
     Examples
     --------
     >>> from sklearn_semg import make_recommended_pipeline
     >>> [name for name, _ in make_recommended_pipeline(fs=1000).steps]
-    ['hht', 'spectrum', 'scale', 'svm']
+    ['features', 'scale', 'svm']
     """
+    from sklearn.pipeline import FeatureUnion
+
+    from .features import HHTFeatures
+
     f_min, f_max = freq_range
-    f_max = min(f_max, 0.45 * fs)
-    hht_params = {
-        "n_freq_bins": n_freq_bins,
-        "n_time_bins": 64,
-        "freq_range": (f_min, f_max),
-        "normalize": None,
-    }
+    band = (f_min, min(f_max, 0.45 * fs))
+    spectrum = Pipeline(
+        [
+            (
+                "hht",
+                HHTTransformer(
+                    fs=fs,
+                    n_freq_bins=n_freq_bins,
+                    n_time_bins=64,
+                    freq_range=band,
+                    normalize=None,
+                    n_jobs=n_jobs,
+                ),
+            ),
+            ("marginal", MarginalSpectrum()),
+        ]
+    )
+    features = FeatureUnion(
+        [
+            ("hht_features", HHTFeatures(fs=fs, freq_range=band, n_jobs=n_jobs)),
+            ("spectrum", spectrum),
+        ]
+    )
     return Pipeline(
-        _hht_step(hht, fs, hht_params, n_jobs)
-        + [
-            ("spectrum", MarginalSpectrum()),
+        [
+            ("features", features),
             ("scale", StandardScaler()),
             ("svm", CalibratedSVC(C=C, random_state=random_state)),
         ]
