@@ -1,0 +1,118 @@
+"""Every script of ``examples/`` runs to completion in quick mode.
+
+The examples are discovered automatically: a new ``examples/*.py`` gets its
+own test without touching this file. Each runs in a fresh interpreter (the
+way a user runs it, and isolated from the global state of the others), in a
+temporary working folder, with ``SKLEARN_SEMG_EXAMPLE_QUICK=1`` (small data,
+few epochs) and the non-interactive matplotlib backend. Where it is cheap,
+the test also checks a line the example prints when it is done.
+"""
+
+import ast
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+EXAMPLES = sorted((ROOT / "examples").glob("*.py"))
+SHARED_DATA = Path(
+    os.environ.get("SKLEARN_SEMG_SHARED_DATA", ROOT.parent / "shared" / "data")
+)
+
+#: Per example, a regular expression its standard output must match.
+EXPECTED_OUTPUT = {
+    "plot_hht_quickstart.py": r"accuracy \d\.\d\d \+/- \d\.\d\d",
+    # resuming from a checkpoint gives the same history as an uninterrupted run
+    "plot_method2_checkpoints.py": r"same validation losses as the resumed run: True",
+    "plot_compare_methods.py": r"best: method [12]: .*\n.*subject-wise accuracy",
+    "plot_fatigue_biceps.py": (
+        r"method 1: HHT \+ frozen CNN \+ SVC +\d\.\d\d"
+        if (SHARED_DATA / "biceps_fatigue").is_dir()
+        else r"biceps fatigue recording was not found"
+    ),
+    "plot_npz_folder_predict.py": (
+        r"Test_001\.npz: [MF]_(full|half|invalid) \(confidence: \d\.\d{4}\)"
+    ),
+}
+
+#: Seconds an example may take in quick mode before the test fails.
+TIMEOUT = 300
+
+
+def run_example(path, cwd, **env):
+    environ = {
+        **os.environ,
+        "SKLEARN_SEMG_EXAMPLE_QUICK": "1",
+        "MPLBACKEND": "Agg",
+        # The quick networks are tiny: one torch thread is the fastest, and
+        # spinning OpenMP threads slow everything down on a busy CI machine.
+        "OMP_NUM_THREADS": "1",
+        # the checkout under test, installed or not
+        "PYTHONPATH": os.pathsep.join(
+            p for p in (str(ROOT), os.environ.get("PYTHONPATH")) if p
+        ),
+        **env,
+    }
+    try:
+        return subprocess.run(
+            # deprecations of scikit-learn & co. are FutureWarnings: fail on them
+            [sys.executable, "-W", "error::FutureWarning", str(path)],
+            cwd=cwd,
+            env=environ,
+            capture_output=True,
+            text=True,
+            timeout=TIMEOUT,
+        )
+    except subprocess.TimeoutExpired as exc:
+        pytest.fail(f"{path.name} did not finish in {TIMEOUT} s:\n{exc.stdout}")
+
+
+def check_completed(proc, name):
+    assert proc.returncode == 0, (
+        f"{name} failed with exit code {proc.returncode}.\n"
+        f"--- stdout (end) ---\n{proc.stdout[-3000:]}\n"
+        f"--- stderr (end) ---\n{proc.stderr[-3000:]}"
+    )
+
+
+def test_examples_are_found():
+    assert len(EXAMPLES) >= 5, [p.name for p in EXAMPLES]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("example", EXAMPLES, ids=lambda p: p.name)
+def test_example_runs(example, tmp_path):
+    proc = run_example(example, tmp_path)
+    check_completed(proc, example.name)
+    expected = EXPECTED_OUTPUT.get(example.name)
+    if expected is not None:
+        assert re.search(expected, proc.stdout), (
+            f"{example.name} completed but did not print {expected!r}; its "
+            f"output ends with:\n{proc.stdout[-3000:]}"
+        )
+
+
+def test_fatigue_example_without_data_stops_cleanly(tmp_path):
+    example = ROOT / "examples" / "plot_fatigue_biceps.py"
+    proc = run_example(example, tmp_path, SKLEARN_SEMG_SHARED_DATA=str(tmp_path))
+    check_completed(proc, example.name)
+    assert "was not found" in proc.stdout
+    assert "SKLEARN_SEMG_SHARED_DATA" in proc.stdout
+
+
+@pytest.mark.parametrize("example", EXAMPLES, ids=lambda p: p.name)
+def test_example_is_a_gallery_script(example):
+    """Sphinx-Gallery needs a docstring that starts with an underlined title."""
+    docstring = ast.get_docstring(ast.parse(example.read_text(encoding="utf-8")))
+    assert docstring, f"{example.name} has no module docstring"
+    lines = [line.rstrip() for line in docstring.strip().splitlines()]
+    assert len(lines) >= 2, f"{example.name}: the docstring needs a title"
+    title, underline = lines[0], lines[1]
+    assert re.fullmatch(r"=+", underline) and len(underline) >= len(title), (
+        f"{example.name}: the title {title!r} must be underlined with '=' at "
+        "least as long as it"
+    )
