@@ -217,27 +217,7 @@ DOCSTRING_FIXES = [
         "(n, ``n_features_out_``)",
     ),
     # a bare * opens an emphasis that never closes
-    (
-        "sklearn_semg.datasets.load_hht_dir",
-        "(n_files, *shape)",
-        "``(n_files, *shape)``",
-    ),
-    (
-        "sklearn_semg.datasets.load_hht_dir",
-        "(n_test_files, *shape)",
-        "``(n_test_files, *shape)``",
-    ),
-    (
-        "sklearn_semg.datasets.load_recordings_dir",
-        'default="*.txt"',
-        r'default="\*.txt"',
-    ),
     # references to private or unexported names: point to the user guide
-    (
-        "sklearn_semg.datasets.load_hht_dir",
-        ":func:`~sklearn_semg.datasets._hht_dir.parse_hht_filename`",
-        ":ref:`npz_naming`",
-    ),
     (
         "sklearn_semg.HHTCNNClassifier",
         ":mod:`sklearn_semg.nn._callbacks`",

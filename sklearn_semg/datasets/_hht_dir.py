@@ -222,7 +222,7 @@ def load_hht_dir(path, *, strict=False, shape=(256, 256)):
     stored under the key ``"hht"`` or, failing that, as the first array of the
     archive. Files are read in name order, so the result is deterministic.
     Labels come from the file name by the reference notebook's rules (see
-    :func:`~sklearn_semg.datasets._hht_dir.parse_hht_filename`):
+    :ref:`npz_naming`):
 
     - a name starting with ``test`` (any case) is unlabelled and goes to
       ``test_data``;
@@ -253,7 +253,7 @@ def load_hht_dir(path, *, strict=False, shape=(256, 256)):
     data : :class:`~sklearn.utils.Bunch`
         Dictionary-like object with the fields:
 
-        data : ndarray of shape (n_files, *shape)
+        data : ndarray of shape ``(n_files, *shape)``
             float32 matrices of the labelled files.
         target : ndarray of shape (n_files,)
             Labels (str), e.g. ``"M_full"``.
@@ -262,7 +262,7 @@ def load_hht_dir(path, *, strict=False, shape=(256, 256)):
         metadata : pandas.DataFrame
             One row per labelled file: ``file``, ``muscle``, ``gender``,
             ``movement``, ``label``.
-        test_data : ndarray of shape (n_test_files, *shape)
+        test_data : ndarray of shape ``(n_test_files, *shape)``
             float32 matrices of the unlabelled ``Test*`` files.
         test_metadata : pandas.DataFrame
             One row per test file: ``file``.

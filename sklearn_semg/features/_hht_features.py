@@ -154,7 +154,7 @@ class HHTFeatures(TransformerMixin, BaseEstimator):
         zero where the decomposition has fewer components.
 
     These are ``n_freq_bins + log_energy + 4 + 2 * n_segments + n_imfs``
-    features per channel (40 with the defaults); the output is channel-major.
+    features per channel (35 with the defaults); the output is channel-major.
 
     Parameters
     ----------

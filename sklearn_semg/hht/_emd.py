@@ -4,6 +4,9 @@ import numpy as np
 
 __all__ = ["EMD_METHODS", "decompose"]
 
+#: Decompositions of the EMD-signal package that ``method`` accepts: plain
+#: EMD (the reference), ensemble EMD and complete ensemble EMD with adaptive
+#: noise.
 EMD_METHODS = ("emd", "eemd", "ceemdan")
 
 
