@@ -47,11 +47,10 @@ import warnings
 from pathlib import Path
 
 import numpy as np
-from sklearn.compose import ColumnTransformer
 from sklearn.metrics import accuracy_score, balanced_accuracy_score
 from sklearn.model_selection import GridSearchCV, GroupKFold
 from sklearn.pipeline import make_pipeline
-from sklearn.preprocessing import FunctionTransformer, StandardScaler
+from sklearn.preprocessing import StandardScaler
 from sklearn.svm import SVC
 
 from sklearn_semg import (
@@ -62,8 +61,8 @@ from sklearn_semg import (
     HHTTransformer,
     MarginalSpectrum,
 )
-from sklearn_semg._svm import CalibratedSVC
 from sklearn_semg.datasets import load_biceps_fatigue, load_muscletracker
+from sklearn_semg.pipelines import recommended_on_views
 
 SHARED = Path(
     os.environ.get(
@@ -90,24 +89,6 @@ def load_task(name):
         bunch = load_biceps_fatigue(SHARED / "biceps_fatigue")
         X = np.asarray(bunch.data)
     return X, np.asarray(bunch.target), np.asarray(bunch.groups), float(bunch.fs)
-
-
-def _unflatten(Z, shape):
-    return Z.reshape(len(Z), *shape)
-
-
-def recommended_on_views(n_features, shape):
-    """make_recommended_pipeline's FeatureUnion, on [HHTFeatures | HHT] columns."""
-    marginal = make_pipeline(
-        FunctionTransformer(_unflatten, kw_args={"shape": shape}), MarginalSpectrum()
-    )
-    views = ColumnTransformer(
-        [
-            ("hht_features", "passthrough", slice(0, n_features)),
-            ("spectrum", marginal, slice(n_features, None)),
-        ]
-    )
-    return make_pipeline(views, StandardScaler(), CalibratedSVC(random_state=0))
 
 
 def tuned(pipe, groups_key="svc__C", grid=None):
@@ -221,7 +202,9 @@ def run_task(name, skip_e2e):
         (
             "recommended (HHTFeatures+marginal)",
             tuned(
-                recommended_on_views(hht_feats.shape[1], hht_band.shape[1:]),
+                recommended_on_views(
+                    hht_feats.shape[1], hht_band.shape[1:], random_state=0
+                ),
                 "calibratedsvc__C",
             ),
             np.hstack([hht_feats, hht_band.reshape(len(hht_band), -1)]),

@@ -311,3 +311,51 @@ def make_recommended_pipeline(
             ("svm", CalibratedSVC(C=C, random_state=random_state)),
         ]
     )
+
+
+def _unflatten(Z, shape):
+    return Z.reshape(len(Z), *shape)
+
+
+def recommended_on_views(n_hht_features, matrix_shape, *, C=10.0, random_state=None):
+    """:func:`make_recommended_pipeline` on its two views, computed beforehand.
+
+    The HHT of a recording does not depend on the other recordings (with
+    ``normalize=None``), nor do its :class:`~sklearn_semg.HHTFeatures`; a
+    benchmark or a demo that cross-validates several methods computes them
+    once, stacks them as ``[HHTFeatures | flattened HHT matrices]`` and fits
+    this pipeline, which does per fold exactly what the recommended
+    pipeline's FeatureUnion does after its EMD.
+
+    Parameters
+    ----------
+    n_hht_features : int
+        Number of leading columns that hold HHTFeatures.
+    matrix_shape : tuple of int
+        ``(C, F, T)`` of the flattened matrices in the remaining columns.
+    C : float, default=10.0
+        SVC regularisation (``calibratedsvc__C`` in a search).
+    random_state : int, RandomState instance or None, default=None
+        Seeds the SVC's probability calibration.
+
+    Returns
+    -------
+    pipeline : Pipeline
+    """
+    from sklearn.compose import ColumnTransformer
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import FunctionTransformer
+
+    spectrum = make_pipeline(
+        FunctionTransformer(_unflatten, kw_args={"shape": tuple(matrix_shape)}),
+        MarginalSpectrum(),
+    )
+    views = ColumnTransformer(
+        [
+            ("hht_features", "passthrough", slice(0, n_hht_features)),
+            ("spectrum", spectrum, slice(n_hht_features, None)),
+        ]
+    )
+    return make_pipeline(
+        views, StandardScaler(), CalibratedSVC(C=C, random_state=random_state)
+    )

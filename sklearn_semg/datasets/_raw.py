@@ -136,7 +136,7 @@ def load_recordings_dir(path, *, pattern="*.txt", strict=False):
     ----------
     path : str or os.PathLike
         Folder of recordings.
-    pattern : str, default="\*.txt"
+    pattern : str, default=``"*.txt"``
         Glob pattern of the files to read, relative to ``path``.
     strict : bool, default=False
         Raise a ``ValueError`` listing unreadable files instead of skipping
