@@ -288,6 +288,7 @@ def test_demo_quick(tmp_path):
         "balanced_accuracy",
         "fit_time_s",
         "chance",
+        "recommended",
         "method 1",
         "method 2",
         "Total wall time",
@@ -295,13 +296,14 @@ def test_demo_quick(tmp_path):
         assert fragment in stdout
     for name in (
         "hht_examples.png",
+        "confusion_recommended.png",
         "confusion_method1_cnn_svm.png",
         "confusion_method2_end_to_end.png",
         "history_method2.png",
     ):
         assert (out / name).stat().st_size > 5_000, name
     results = pd.read_csv(out / "results.csv")
-    assert len(results) == 2 and results["accuracy"].between(0, 1).all()
+    assert len(results) == 3 and results["accuracy"].between(0, 1).all()
     # The folder is not empty any more: refused without --force.
     user_error(run("demo", "--quick", "--output", out), str(out), "--force")
 
