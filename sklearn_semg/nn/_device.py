@@ -1,4 +1,4 @@
-"""Torch device selection and per-process thread settings."""
+"""Torch device selection: turn a ``device`` parameter into a torch.device."""
 
 import torch
 
@@ -50,7 +50,14 @@ def resolve_device(device, param_name="device"):
                 f"machine has {torch.cuda.device_count()} CUDA device(s) "
                 f"(cuda:0 .. cuda:{torch.cuda.device_count() - 1})."
             )
-    elif dev.type not in ("cpu", "mps"):
+    elif dev.type == "mps":
+        if not torch.backends.mps.is_available():
+            raise ValueError(
+                f"The {param_name!r} parameter asks for 'mps', but no MPS device "
+                "is available on this machine (torch.backends.mps.is_available() "
+                f"is False). Use {param_name}='cpu' or {param_name}='auto'."
+            )
+    elif dev.type != "cpu":
         raise ValueError(
             f"The {param_name!r} parameter must be 'cpu', 'cuda', 'cuda:N' or "
             f"'auto'; got {device!r}."

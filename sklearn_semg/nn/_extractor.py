@@ -1,5 +1,6 @@
 """CNNFeatureExtractor: a frozen CNN encoder as a scikit-learn transformer."""
 
+import copy
 import os
 import warnings
 from numbers import Integral
@@ -299,12 +300,17 @@ class CNNFeatureExtractor(TransformerMixin, BaseEstimator):
                     f"{w_in} channel(s)."
                 )
         check_input_size(height, width, num_layers)
-        encoder = HHTEncoder(
-            in_channels=in_channels,
-            base_channels=base_channels,
-            num_layers=num_layers,
-            pooling=self.pooling,
-        )
+        # Built on the meta device, then given uninitialised CPU storage: the
+        # default initialisation would draw from (and advance) the global torch
+        # random state, and it is overwritten right after anyway.
+        with torch.device("meta"):
+            encoder = HHTEncoder(
+                in_channels=in_channels,
+                base_channels=base_channels,
+                num_layers=num_layers,
+                pooling=self.pooling,
+            )
+        encoder = encoder.to_empty(device="cpu")
         if state is None:
             init_parameters(encoder, torch_generator(self.random_state))
         else:
@@ -337,15 +343,19 @@ class CNNFeatureExtractor(TransformerMixin, BaseEstimator):
 
     def __getstate__(self):
         # Store the weights on the CPU so that a model fitted on a GPU loads on
-        # a machine without one.
-        state = self.__dict__.copy()
+        # a machine without one. The live encoder is left where it is: a CPU
+        # copy is pickled (Module.to moves in place, which would leave the
+        # estimator itself with its weights on the CPU and ``device_`` on the
+        # GPU). BaseEstimator.__getstate__ may return the live __dict__: copy.
+        state = dict(super().__getstate__())
         if "encoder_" in state:
-            state["encoder_"] = self.encoder_.to("cpu")
+            if self.device_.type != "cpu":
+                state["encoder_"] = copy.deepcopy(self.encoder_).to("cpu")
             state["device_"] = str(self.device_)
         return state
 
     def __setstate__(self, state):
-        self.__dict__.update(state)
+        super().__setstate__(state)
         if "device_" in state:
             self.device_ = _load_device(state["device_"], type(self).__name__)
             self.encoder_ = self.encoder_.to(self.device_)
@@ -379,6 +389,10 @@ def encode(module, X, batch_size, device):
     outputs = []
     with torch.inference_mode():
         for start in range(0, len(X), batch_size):
-            batch = torch.from_numpy(X[start : start + batch_size]).to(device)
+            # torch.from_numpy rejects negative strides and warns on read-only
+            # arrays (joblib memmaps the data of parallel workers read-only):
+            # copy such a batch, share the memory of any other.
+            batch = np.require(X[start : start + batch_size], requirements="CW")
+            batch = torch.from_numpy(batch).to(device)
             outputs.append(module(batch).cpu().numpy())
     return np.concatenate(outputs).astype(np.float32, copy=False)
