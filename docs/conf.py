@@ -210,13 +210,6 @@ def _resolve_reexports(app, env, node, contnode):
 # was reported with its file and line). ``(documented name, wrong, right)``; an
 # entry whose wrong text is no longer found does nothing and can be deleted.
 DOCSTRING_FIXES = [
-    # reST reads the trailing underscore as a link to a target "n_features_out"
-    (
-        "sklearn_semg.CNNFeatureExtractor.transform",
-        "(n, n_features_out_)",
-        "(n, ``n_features_out_``)",
-    ),
-    # a bare * opens an emphasis that never closes
     # references to private or unexported names: point to the user guide
     (
         "sklearn_semg.HHTCNNClassifier",
@@ -227,12 +220,6 @@ DOCSTRING_FIXES = [
         "sklearn_semg.nn.TrainingCheckpoint",
         ":func:`run_fingerprint`",
         ":ref:`run_folders`",
-    ),
-    # a name relative to sklearn_semg.nn, documented under sklearn_semg
-    (
-        "sklearn_semg.CNNFeatureExtractor",
-        ":func:`encoder_state_dict`",
-        ":func:`~sklearn_semg.nn.encoder_state_dict`",
     ),
 ]
 

@@ -178,7 +178,7 @@ class CNNFeatureExtractor(TransformerMixin, BaseEstimator):
     weights : None, str, path-like or dict, default=None
         ``None``: random initialisation from ``random_state``. A path or a
         state dict mapping: pretrained weights (see
-        :func:`encoder_state_dict` for the accepted layouts).
+        :func:`~sklearn_semg.nn.encoder_state_dict` for the accepted layouts).
     device : str, default="cpu"
         ``"cpu"``, ``"cuda"``, ``"cuda:N"`` or ``"auto"`` (CUDA if available).
         A CUDA device that is absent raises a ``ValueError`` at ``fit``.
@@ -333,7 +333,7 @@ class CNNFeatureExtractor(TransformerMixin, BaseEstimator):
 
         Returns
         -------
-        features : ndarray of shape (n, n_features_out_), float32
+        features : ndarray of shape (n, ``n_features_out_``), float32
         """
         check_is_fitted(self)
         X = check_image_batch(

@@ -28,6 +28,7 @@ class ConvBlock(nn.Module):
         self.activation = nn.LeakyReLU(negative_slope=leaky_slope)
 
     def forward(self, x):
+        """(batch, C_in, H, W) -> (batch, C_out, ceil(H/2), ceil(W/2))."""
         return self.activation(self.instance_norm(self.conv(x)))
 
 
@@ -104,6 +105,7 @@ class HHTEncoder(nn.Module):
         return self.out_channels * encoded_size(height, self.num_layers)
 
     def forward(self, x):
+        """(batch, C, H, W) -> (batch, feature_dim(H)) feature vectors."""
         x = self.encoder(x)
         if self.pooling == "global":
             return x.mean(dim=(2, 3))
@@ -159,6 +161,7 @@ class HHTCNN(nn.Module):
         )
 
     def forward(self, x):
+        """(batch, C, H, W) -> (batch, n_classes) logits."""
         return self.classifier(self.encoder(x))
 
 
