@@ -12,11 +12,13 @@ File names inside a run folder (the reference notebook's names):
 Each file is one ``torch.save`` dictionary: ``epoch`` (completed epochs),
 ``module_state_dict``, ``optimizer_state_dict``, ``scheduler_state_dict``,
 ``history`` (skorch's per-epoch records), ``best_valid_acc``,
-``torch_rng_state`` (so that a resumed run continues exactly), ``classes``
-and ``module_params``. Every write goes to a temporary file in the same folder
-and is renamed over the target (``os.replace``, atomic on POSIX and Windows),
-so an interrupted save never leaves a truncated checkpoint in place of a good
-one.
+``torch_rng_state`` and ``cuda_rng_state`` (the CPU and, when training on a
+GPU, the CUDA random states, so that a resumed run continues exactly; the
+latter is None on the CPU), ``classes`` and ``module_params``. Every write
+goes to a temporary file in the same folder and is renamed over the target
+(``os.replace``, atomic on POSIX and Windows), so an interrupted save never
+leaves a truncated checkpoint in place of a good one; a resumed run deletes
+the temporary files that a killed process left in its run folder.
 """
 
 import hashlib
@@ -112,14 +114,18 @@ def find_checkpoint(run_dir, which):
     elif which == "final":
         path = run_dir / FINAL
     elif which == "last":
-        candidates = [p for _, p in _periodic_checkpoints(run_dir)]
+        # A periodic file's name gives its epoch: only final_model.pt is read.
+        candidates = _periodic_checkpoints(run_dir)[-1:]
         if (run_dir / FINAL).exists():
-            candidates.append(run_dir / FINAL)
+            candidates.append(
+                (load_checkpoint(run_dir / FINAL)["epoch"], run_dir / FINAL)
+            )
         if not candidates:
             raise FileNotFoundError(
                 f"resume_from='last': no checkpoint_epoch_N.pt or {FINAL} in {run_dir}."
             )
-        path = max(candidates, key=lambda p: load_checkpoint(p)["epoch"])
+        # on a tie the periodic checkpoint wins (same state, written first)
+        path = max(candidates, key=lambda c: c[0])[1]
     else:
         path = run_dir / periodic_name(int(which))
     if not path.exists():
@@ -148,7 +154,15 @@ def run_fingerprint(net, X, y):
         "device",
         "callbacks",
     }
-    params = {k: v for k, v in net.get_params(deep=False).items() if k not in ignored}
+    # skorch's get_params also lists private attributes: its own
+    # ``_params_to_validate`` and the ``_parent_callback_ctx`` that
+    # scikit-learn >= 1.9 sets per GridSearchCV task. They are no training
+    # parameters, and the latter would give each task its own fingerprint.
+    params = {
+        k: v
+        for k, v in net.get_params(deep=False).items()
+        if k not in ignored and not k.startswith("_")
+    }
     digest = hashlib.sha1()
     digest.update(repr(sorted((k, repr(v)) for k, v in params.items())).encode())
     digest.update(np.ascontiguousarray(X).tobytes())
@@ -224,12 +238,15 @@ class TrainingCheckpoint(RecordBest):
 
     Every fit writes under its own folder ``dirname/run-{fingerprint}-{k}``
     (see :func:`run_fingerprint`), created atomically, so parallel fits of a
-    ``GridSearchCV`` never write the same file.
+    ``GridSearchCV`` never write the same file. A resumed fit goes on writing
+    in the run folder of its checkpoint when that folder is under
+    ``dirname``, and in a new run folder under ``dirname`` otherwise.
 
     Parameters
     ----------
-    dirname : str or path-like
-        Root folder of the run folders.
+    dirname : str, path-like or None
+        Root folder of the run folders. ``None`` writes nothing: the callback
+        then only restores ``resume_from``, which must be a path.
     every : int, default=5
         Save ``checkpoint_epoch_{N}.pt`` every ``every`` epochs.
     resume_from : None, {"best", "final", "last"}, int, str or path-like
@@ -251,6 +268,7 @@ class TrainingCheckpoint(RecordBest):
         super().initialize()
         self.run_dir_ = None
         self.resumed_from_ = None
+        self.started_ = False
         return self
 
     # -- resume -------------------------------------------------------------
@@ -270,7 +288,9 @@ class TrainingCheckpoint(RecordBest):
                 f"resume_from={os.fspath(which)!r} is neither 'best', 'final', "
                 "'last', an epoch number, a checkpoint file nor a run folder."
             )
-        run_dir = latest_run_dir(self.dirname, fingerprint)
+        run_dir = None
+        if self.dirname is not None and Path(self.dirname).is_dir():
+            run_dir = latest_run_dir(self.dirname, fingerprint)
         if run_dir is None:
             raise FileNotFoundError(
                 f"resume_from={which!r}: no earlier run of this model and data "
@@ -299,22 +319,34 @@ class TrainingCheckpoint(RecordBest):
         if scheduler is not None and state.get("scheduler_state_dict"):
             scheduler.load_state_dict(state["scheduler_state_dict"])
         net.history = History(state["history"])
+        _restore_best_scores(net)
         if state.get("torch_rng_state") is not None:
             torch.set_rng_state(state["torch_rng_state"])
+        cuda = _cuda_index(net)
+        if cuda is not None and state.get("cuda_rng_state") is not None:
+            torch.cuda.set_rng_state(state["cuda_rng_state"], cuda)
         self.best_valid_acc_ = state.get("best_valid_acc", -np.inf)
         self.resumed_from_ = Path(path)
 
     def on_train_begin(self, net, X=None, y=None, **kwargs):
-        if self.run_dir_ is not None:  # partial_fit of a run in progress
+        if self.started_:  # partial_fit of a run in progress
             return
+        self.started_ = True
         fingerprint = run_fingerprint(net, X, y)
         if self.resume_from is not None:
             path = self._resume_path(fingerprint)
             self._restore(net, path)
-            self.run_dir_ = path.parent
-        else:
+            if self.dirname is None:
+                self.run_dir_ = None  # restore only, write nothing
+            elif _is_run_dir_of(path.parent, self.dirname):
+                self.run_dir_ = path.parent
+                _remove_stale_temporaries(self.run_dir_)
+            else:
+                self.run_dir_ = new_run_dir(self.dirname, fingerprint)
+        elif self.dirname is not None:
             self.run_dir_ = new_run_dir(self.dirname, fingerprint)
-        net.checkpoint_path_ = self.run_dir_
+        if self.run_dir_ is not None:
+            net.checkpoint_path_ = self.run_dir_
 
     # -- save ---------------------------------------------------------------
     def _state(self, net):
@@ -331,12 +363,17 @@ class TrainingCheckpoint(RecordBest):
             "history": _plain(net.history.to_list()),
             "best_valid_acc": float(self.best_valid_acc_),
             "torch_rng_state": torch.get_rng_state(),
+            "cuda_rng_state": None
+            if _cuda_index(net) is None
+            else torch.cuda.get_rng_state(_cuda_index(net)),
             "classes": [str(c) for c in net.classes_],
             "module_params": _plain(net.get_params_for("module")),
         }
 
     def on_epoch_end(self, net, **kwargs):
         super().on_epoch_end(net, **kwargs)
+        if self.run_dir_ is None:
+            return
         epoch = len(net.history)
         state = None
         if net.history[-1, "best"]:
@@ -350,8 +387,61 @@ class TrainingCheckpoint(RecordBest):
     def on_train_end(self, net, **kwargs):
         # Only a completed epoch makes a final model; after a KeyboardInterrupt
         # in the middle of an epoch, resume from the last periodic checkpoint.
+        if self.run_dir_ is None:
+            return
         if len(net.history) and "dur" in net.history[-1]:
             atomic_torch_save(self._state(net), self.run_dir_ / FINAL)
+
+
+def _cuda_index(net):
+    """Index of the CUDA device the net trains on, or None on another device."""
+    device = torch.device(net.device)
+    if device.type != "cuda":
+        return None
+    return device.index if device.index is not None else torch.cuda.current_device()
+
+
+def _restore_best_scores(net):
+    """Set the scoring callbacks' ``best_score_`` from the restored history.
+
+    The scoring callbacks (``train_loss``, ``valid_loss``, ``valid_acc``,
+    ``train_acc``) ran their ``on_train_begin`` before the history was
+    restored, so without this the first resumed epoch would always be marked
+    a new best (``valid_acc_best``...), unlike in the uninterrupted run.
+    """
+    for _, cb in net.callbacks_:
+        if not hasattr(cb, "best_score_") or not hasattr(cb, "lower_is_better"):
+            continue
+        name = getattr(cb, "name_", None) or getattr(cb, "name", None)
+        if not isinstance(name, str):
+            continue
+        best = np.inf if cb.lower_is_better else -np.inf
+        for row in net.history:
+            if row.get(f"{name}_best") and name in row:
+                best = row[name]
+        cb.best_score_ = best
+
+
+def _is_run_dir_of(folder, root):
+    """Whether ``folder`` is a run folder directly under ``root``."""
+    try:
+        return Path(folder).resolve().parent == Path(root).resolve()
+    except OSError:
+        return False
+
+
+_TEMPORARY = re.compile(r"^\..+\.pt\..+\.tmp$")
+
+
+def _remove_stale_temporaries(run_dir):
+    """Delete the temporary files of saves cut short (a killed process).
+
+    Only called when a resumed fit takes the run folder over, so no other
+    writer can own them.
+    """
+    for entry in Path(run_dir).iterdir():
+        if _TEMPORARY.match(entry.name):
+            entry.unlink(missing_ok=True)
 
 
 def _to_cpu(obj):

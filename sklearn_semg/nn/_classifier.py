@@ -70,7 +70,10 @@ class HHTCNNClassifier(NeuralNetClassifier):
         ``checkpoint_dir``; or the path of a checkpoint file or run folder.
         Parameters, optimizer, LR-scheduler state, history and random state
         are restored and the epoch count continues: ``max_epochs`` is the
-        total (50 means "train until epoch 50").
+        total (50 means "train until epoch 50"). The resumed fit writes on
+        in the checkpoint's run folder when it lies under ``checkpoint_dir``,
+        in a new run folder under ``checkpoint_dir`` otherwise, and nowhere
+        when ``checkpoint_dir`` is None (a path is then required).
     progress : bool, default=False
         Show a progress bar over the batches of each epoch.
     random_state : int, RandomState instance or None, default=None
@@ -181,7 +184,9 @@ class HHTCNNClassifier(NeuralNetClassifier):
                 ),
             ),
         ]
-        if self.checkpoint_dir is not None:
+        # resume_from without checkpoint_dir (a checkpoint path): the callback
+        # restores it and writes nothing.
+        if self.checkpoint_dir is not None or self.resume_from is not None:
             callbacks.append(
                 (
                     "checkpoint",
@@ -238,7 +243,7 @@ class HHTCNNClassifier(NeuralNetClassifier):
 
     def initialize_module(self):
         kwargs = self.get_params_for("module")
-        kwargs.update(getattr(self, "_inferred_module_params", {}))
+        kwargs.update(getattr(self, "_inferred_module_params_", {}))
         self.module_ = self.initialized_instance(self.module, kwargs)
         return self
 
@@ -298,13 +303,15 @@ class HHTCNNClassifier(NeuralNetClassifier):
         )
         self.label_encoder_ = encoder
         self.input_shape_ = (channels, height, width)
-        self._inferred_module_params = {
+        # Private state ends in "_": skorch's get_params lists every other
+        # instance attribute as a parameter (and clone would copy it).
+        self._inferred_module_params_ = {
             "in_channels": channels,
             "n_classes": len(encoder.classes_),
             "input_height": height,
         }
         self._seed_ = self._seed()
-        self._fit_for_total_epochs = True
+        self._fit_for_total_epochs_ = True
         try:
             with self._seeded():
                 if not self.warm_start or not self.initialized_:
@@ -312,7 +319,7 @@ class HHTCNNClassifier(NeuralNetClassifier):
                 # skorch's partial_fit, not ours: y is already encoded
                 super().partial_fit(X, y_enc, _routing_method="fit", **fit_params)
         finally:
-            self._fit_for_total_epochs = False
+            self._fit_for_total_epochs_ = False
         return self
 
     def partial_fit(self, X, y=None, classes=None, **fit_params):
@@ -323,7 +330,7 @@ class HHTCNNClassifier(NeuralNetClassifier):
         return super().partial_fit(X, y_enc, classes=classes, **fit_params)
 
     def fit_loop(self, X, y=None, epochs=None, **fit_params):
-        if epochs is None and getattr(self, "_fit_for_total_epochs", False):
+        if epochs is None and getattr(self, "_fit_for_total_epochs_", False):
             # max_epochs is a total: a resumed fit trains the remaining epochs.
             epochs = max(self.max_epochs - len(self.history), 0)
         return super().fit_loop(X, y, epochs=epochs, **fit_params)
@@ -333,9 +340,10 @@ class HHTCNNClassifier(NeuralNetClassifier):
         if self._seed_ is None:
             yield
             return
-        devices = []
-        if torch.device(self.device).type == "cuda":
-            devices = [torch.device(self.device).index or 0]
+        # resolve_device, not torch.device: "auto" is not resolved yet here,
+        # and a bad value must give the documented ValueError.
+        device = resolve_device(self.device)
+        devices = [device.index or 0] if device.type == "cuda" else []
         with torch.random.fork_rng(devices=devices):
             torch.manual_seed(self._seed_)
             yield

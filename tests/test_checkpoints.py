@@ -1,0 +1,559 @@
+"""Checkpoints of HHTCNNClassifier: files, resume, interruptions, atomic
+writes, parallel fits and pickling.
+
+Tiny seeded 16x16 matrices and 4-channel networks: each fit takes well under
+a second, the parallel tests a few seconds (worker start-up).
+"""
+
+import os
+import pickle
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from collections import Counter
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from sklearn.model_selection import GridSearchCV, cross_val_score
+from skorch.callbacks import Callback
+
+from sklearn_semg import HHTCNNClassifier, make_end_to_end_pipeline
+from sklearn_semg.nn import _callbacks
+from sklearn_semg.nn._callbacks import (
+    BEST,
+    FINAL,
+    _plain,
+    find_checkpoint,
+    load_checkpoint,
+    periodic_name,
+)
+
+KW = dict(module__base_channels=4, module__num_layers=2, verbose=0, random_state=0)
+RUN = re.compile(r"^run-([0-9a-f]{12})-(\d+)$")
+
+
+@pytest.fixture(autouse=True)
+def one_torch_thread():
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
+def make_matrices(n=40, size=16, seed=0):
+    rng = np.random.default_rng(seed)
+    y_idx = np.arange(n) % 2
+    X = 0.3 * rng.random((n, 1, size, size), dtype=np.float32)
+    X[y_idx == 1, :, : size // 2] += 0.5
+    return X, np.array(["F_half", "M_full"])[y_idx]
+
+
+def net(**params):
+    return HHTCNNClassifier(**{**KW, **params})
+
+
+def files(folder):
+    return sorted(os.listdir(folder))  # hidden files (temporaries) included
+
+
+def temporaries(root):
+    return [p for p in Path(root).rglob("*") if p.name.endswith(".tmp")]
+
+
+def assert_nested_equal(a, b, where="state"):
+    if isinstance(a, torch.Tensor) or isinstance(b, torch.Tensor):
+        assert torch.equal(torch.as_tensor(a), torch.as_tensor(b)), where
+    elif isinstance(a, dict):
+        assert set(a) == set(b), where
+        for key in a:
+            assert_nested_equal(a[key], b[key], f"{where}[{key!r}]")
+    elif isinstance(a, (list, tuple)):
+        assert len(a) == len(b), where
+        for i, (x, z) in enumerate(zip(a, b, strict=True)):
+            assert_nested_equal(x, z, f"{where}[{i}]")
+    else:
+        assert a == b, where
+
+
+def assert_same_weights(net_a, net_b):
+    assert_nested_equal(net_a.module_.state_dict(), net_b.module_.state_dict())
+
+
+def scheduler_of(fitted):
+    return fitted.callbacks_[[n for n, _ in fitted.callbacks_].index("lr_scheduler")][
+        1
+    ].lr_scheduler_
+
+
+def checkpoint_callback(fitted):
+    return dict(fitted.callbacks_)["checkpoint"]
+
+
+def history_without_durations(history):
+    rows = _plain(history.to_list() if hasattr(history, "to_list") else history)
+    return [
+        {k: v for k, v in row.items() if k not in ("dur", "batches")} for row in rows
+    ]
+
+
+class CountEpochs(Callback):
+    def initialize(self):
+        self.epochs_run_ = 0
+        return self
+
+    def on_epoch_begin(self, net, **kwargs):
+        self.epochs_run_ += 1
+
+
+class InterruptAt(Callback):
+    """Raise KeyboardInterrupt (Ctrl+C) after batch ``batch`` of epoch ``epoch``."""
+
+    def __init__(self, epoch, batch=1):
+        self.epoch = epoch
+        self.batch = batch
+
+    def on_batch_end(self, net, training=False, **kwargs):
+        if training and len(net.history) == self.epoch:
+            if len(net.history[-1]["batches"]) >= self.batch:
+                raise KeyboardInterrupt
+
+
+# -- no checkpoint_dir --------------------------------------------------------
+def test_no_checkpoint_dir_writes_nothing(tmp_path, monkeypatch):
+    X, y = make_matrices()
+    # torch itself creates its compile cache folder (torchinductor_$USER) in
+    # the temporary folder when torch._dynamo is first imported (the first
+    # optimizer step); that import happens here, before the check.
+    net(max_epochs=1).fit(X, y)
+    cwd, tmp = tmp_path / "cwd", tmp_path / "tmp"
+    cwd.mkdir()
+    tmp.mkdir()
+    monkeypatch.chdir(cwd)
+    monkeypatch.setenv("TMPDIR", str(tmp))
+    monkeypatch.setattr("tempfile.tempdir", str(tmp))
+    fitted = net(max_epochs=3, checkpoint_every=1).fit(X, y)
+    assert files(cwd) == [] and files(tmp) == []
+    assert not hasattr(fitted, "checkpoint_path_")
+    assert "checkpoint" not in dict(fitted.callbacks_)
+    # the best-epoch mark is still recorded
+    assert fitted.history[0, "best"] is True
+
+
+# -- files and their content --------------------------------------------------
+def test_checkpoint_files_names_and_content(tmp_path):
+    X, y = make_matrices()
+    root = tmp_path / "ckpt"
+    fitted = net(max_epochs=5, checkpoint_dir=root, checkpoint_every=2).fit(X, y)
+    run = fitted.checkpoint_path_
+    assert run.parent == root and RUN.match(run.name)
+    assert files(root) == [run.name]
+    # the documented names (module docstring of _callbacks and the estimator's)
+    assert (BEST, FINAL, periodic_name(4)) == (
+        "best_model.pt",
+        "final_model.pt",
+        "checkpoint_epoch_4.pt",
+    )
+    for name in ("best_model.pt", "checkpoint_epoch_{N}.pt", "final_model.pt"):
+        assert name in _callbacks.__doc__ and name in HHTCNNClassifier.__doc__
+    assert files(run) == [BEST, "checkpoint_epoch_2.pt", "checkpoint_epoch_4.pt", FINAL]
+    assert temporaries(root) == []
+
+    history = _plain(fitted.history.to_list())
+    final = load_checkpoint(run / FINAL)
+    assert final["epoch"] == 5
+    assert_nested_equal(final["module_state_dict"], fitted.module_.state_dict())
+    assert_nested_equal(final["optimizer_state_dict"], fitted.optimizer_.state_dict())
+    assert final["scheduler_state_dict"] == _plain(scheduler_of(fitted).state_dict())
+    assert final["history"] == history
+    assert final["classes"] == ["F_half", "M_full"]
+    assert final["module_params"] == {"base_channels": 4, "num_layers": 2}
+
+    for epoch in (2, 4):
+        periodic = load_checkpoint(run / periodic_name(epoch))
+        assert periodic["epoch"] == epoch
+        assert periodic["history"] == history[:epoch]
+
+    best = load_checkpoint(run / BEST)
+    best_epochs = [row["epoch"] for row in history if row["best"]]
+    assert best["epoch"] == best_epochs[-1]
+    assert best["best_valid_acc"] == max(fitted.history[:, "valid_acc"])
+    assert best["history"] == history[: best["epoch"]]
+    if best["epoch"] < 5:  # the best weights are not the final ones
+        assert best["module_state_dict"].keys() == final["module_state_dict"].keys()
+
+
+def test_checkpointing_does_not_change_training(tmp_path):
+    X, y = make_matrices()
+    plain = net(max_epochs=3).fit(X, y)
+    saved = net(max_epochs=3, checkpoint_dir=tmp_path, checkpoint_every=1).fit(X, y)
+    assert_same_weights(plain, saved)
+
+
+# -- resume ---------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def four_epoch_run(tmp_path_factory):
+    """A 4-epoch run with periodic checkpoints at 2 and 4 and LR reductions."""
+    root = tmp_path_factory.mktemp("four_epochs")
+    X, y = make_matrices()
+    params = dict(lr=0.05, lr_patience=0, checkpoint_every=2)
+    fitted = net(max_epochs=4, checkpoint_dir=root, **params).fit(X, y)
+    return root, fitted.checkpoint_path_.name, X, y, params, fitted
+
+
+def copy_run(four_epoch_run, tmp_path):
+    root, run_name, *_ = four_epoch_run
+    copy = tmp_path / "ckpt"
+    shutil.copytree(root, copy)
+    return copy, copy / run_name
+
+
+@pytest.mark.parametrize(
+    "which, expected",
+    [
+        ("best", BEST),
+        (2, "checkpoint_epoch_2.pt"),
+        ("final", FINAL),
+        ("last", "checkpoint_epoch_4.pt"),  # the latest; as recent as final
+        ("file", "checkpoint_epoch_2.pt"),
+        ("folder", "checkpoint_epoch_4.pt"),
+    ],
+)
+def test_resume_restores_params_optimizer_scheduler_and_history(
+    four_epoch_run, tmp_path, which, expected
+):
+    *_, X, y, params, _ = four_epoch_run
+    root, run = copy_run(four_epoch_run, tmp_path)
+    resume_from = {"file": run / "checkpoint_epoch_2.pt", "folder": run}.get(
+        which, which
+    )
+    state = load_checkpoint(run / expected)
+    # max_epochs equal to the checkpoint's epochs: nothing more is trained, so
+    # the net holds exactly what was restored.
+    resumed = net(
+        max_epochs=state["epoch"],
+        checkpoint_dir=root,
+        resume_from=resume_from,
+        **params,
+    )
+    resumed.fit(X, y)
+    assert checkpoint_callback(resumed).resumed_from_ == run / expected
+    assert_nested_equal(resumed.module_.state_dict(), state["module_state_dict"])
+    assert_nested_equal(resumed.optimizer_.state_dict(), state["optimizer_state_dict"])
+    assert _plain(scheduler_of(resumed).state_dict()) == state["scheduler_state_dict"]
+    assert _plain(resumed.history.to_list()) == state["history"]
+    assert checkpoint_callback(resumed).best_valid_acc_ == state["best_valid_acc"]
+    # the scenario restores a reduced learning rate, not the initial one
+    if state["epoch"] == 4:
+        assert resumed.optimizer_.param_groups[0]["lr"] < 0.05
+    assert resumed.checkpoint_path_ == run  # goes on writing in its run folder
+    assert [p.name for p in root.iterdir()] == [run.name]
+
+
+def test_max_epochs_is_a_total_on_resume(four_epoch_run, tmp_path):
+    *_, X, y, params, first = four_epoch_run
+    root, run = copy_run(four_epoch_run, tmp_path)
+    resumed = net(
+        max_epochs=6,
+        checkpoint_dir=root,
+        resume_from="final",
+        callbacks=[("count", CountEpochs())],
+        **params,
+    ).fit(X, y)
+    assert dict(resumed.callbacks_)["count"].epochs_run_ == 2
+    assert resumed.history[:, "epoch"] == [1, 2, 3, 4, 5, 6]
+    assert resumed.history[:4, "dur"] == first.history[:, "dur"]  # restored rows
+    assert load_checkpoint(run / FINAL)["epoch"] == 6
+    assert "checkpoint_epoch_6.pt" in files(run)
+
+
+def test_resume_from_a_path_without_checkpoint_dir_restores_and_writes_nothing(
+    four_epoch_run, tmp_path, monkeypatch
+):
+    *_, X, y, params, first = four_epoch_run
+    root, run = copy_run(four_epoch_run, tmp_path)
+    before = {name: (run / name).read_bytes() for name in files(run)}
+    monkeypatch.chdir(tmp_path)
+    resumed = net(
+        max_epochs=5,
+        resume_from=run / "checkpoint_epoch_2.pt",
+        callbacks=[("count", CountEpochs())],
+        **params,
+    ).fit(X, y)
+    assert dict(resumed.callbacks_)["count"].epochs_run_ == 3
+    assert resumed.history[:2, "dur"] == first.history[:2, "dur"]
+    assert {name: (run / name).read_bytes() for name in files(run)} == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["ckpt"]
+
+
+def test_resume_errors_name_the_problem(four_epoch_run, tmp_path):
+    *_, X, y, params, _ = four_epoch_run
+    root, run = copy_run(four_epoch_run, tmp_path)
+    with pytest.raises(ValueError, match="needs checkpoint_dir"):
+        net(max_epochs=5, resume_from="last").fit(X, y)
+    with pytest.raises(FileNotFoundError, match="checkpoint_epoch_3.pt does not exist"):
+        net(max_epochs=5, checkpoint_dir=root, resume_from=3, **params).fit(X, y)
+    with pytest.raises(
+        FileNotFoundError, match="no earlier run of this model and data"
+    ):
+        net(max_epochs=5, checkpoint_dir=root, resume_from="last", **params).fit(
+            X[:-2], y[:-2]
+        )
+    with pytest.raises(ValueError, match="trained on classes"):
+        net(max_epochs=5, resume_from=run / FINAL, **params).fit(
+            X, np.where(y == "M_full", "M_half", y)
+        )
+
+
+def test_resumed_run_equals_the_uninterrupted_run(tmp_path):
+    """6 epochs in one go == 3 epochs, then resumed to 6 (RNG state restored)."""
+    X, y = make_matrices()
+    params = dict(lr=0.02, lr_patience=1, checkpoint_every=3)  # dropout 0.5
+    full = net(max_epochs=6, checkpoint_dir=tmp_path / "full", **params).fit(X, y)
+    part = net(max_epochs=3, checkpoint_dir=tmp_path / "part", **params).fit(X, y)
+    resumed = net(
+        max_epochs=6, checkpoint_dir=tmp_path / "part", resume_from="last", **params
+    ).fit(X, y)
+    assert len(part.history) == 3
+    assert checkpoint_callback(resumed).resumed_from_.name == periodic_name(3)
+    assert_same_weights(full, resumed)
+    assert_nested_equal(full.optimizer_.state_dict(), resumed.optimizer_.state_dict())
+    np.testing.assert_array_equal(full.predict_proba(X), resumed.predict_proba(X))
+    assert history_without_durations(full.history) == history_without_durations(
+        resumed.history
+    )
+    for name in (FINAL, BEST, periodic_name(6)):
+        a = load_checkpoint(full.checkpoint_path_ / name)
+        b = load_checkpoint(resumed.checkpoint_path_ / name)
+        assert_nested_equal(a["module_state_dict"], b["module_state_dict"], name)
+
+
+@pytest.mark.gpu
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
+def test_cuda_resume_continues_the_cuda_random_state_and_loads_on_cpu(tmp_path):
+    X, y = make_matrices()
+    params = dict(lr=0.02, checkpoint_every=3, device="cuda")  # dropout 0.5
+    full = net(max_epochs=6, checkpoint_dir=tmp_path / "full", **params).fit(X, y)
+    net(max_epochs=3, checkpoint_dir=tmp_path / "part", **params).fit(X, y)
+    resumed = net(
+        max_epochs=6, checkpoint_dir=tmp_path / "part", resume_from="last", **params
+    ).fit(X, y)
+    state = load_checkpoint(full.checkpoint_path_ / FINAL)
+    assert state["cuda_rng_state"] is not None
+    # cuDNN kernels may round differently from run to run: close, not equal
+    np.testing.assert_allclose(
+        full.predict_proba(X), resumed.predict_proba(X), atol=1e-4
+    )
+    # a CUDA run's checkpoint resumes on the CPU
+    on_cpu = net(
+        max_epochs=6,
+        resume_from=full.checkpoint_path_ / FINAL,
+        **{**params, "device": "cpu"},
+    ).fit(X, y)
+    np.testing.assert_allclose(
+        on_cpu.predict_proba(X), full.predict_proba(X), atol=1e-4
+    )
+
+
+# -- interruptions ----------------------------------------------------------------
+def test_keyboard_interrupt_mid_epoch_then_resume_from_last(tmp_path):
+    X, y = make_matrices()
+    root = tmp_path / "ckpt"
+    params = dict(checkpoint_dir=root, checkpoint_every=2)
+    interrupted = net(
+        max_epochs=5, callbacks=[("interrupt", InterruptAt(epoch=4))], **params
+    ).fit(X, y)  # skorch stops training on Ctrl+C and returns
+    assert len(interrupted.history) == 4 and "dur" not in interrupted.history[-1]
+    run = interrupted.checkpoint_path_
+    # epoch 4 never completed: no checkpoint_epoch_4.pt and no final model
+    assert files(run) == [BEST, "checkpoint_epoch_2.pt"]
+
+    resumed = net(
+        max_epochs=5,
+        resume_from="last",
+        callbacks=[("count", CountEpochs())],
+        **params,
+    ).fit(X, y)
+    assert checkpoint_callback(resumed).resumed_from_ == run / "checkpoint_epoch_2.pt"
+    assert dict(resumed.callbacks_)["count"].epochs_run_ == 3
+    assert resumed.history[:, "epoch"] == [1, 2, 3, 4, 5]
+    assert load_checkpoint(run / FINAL)["epoch"] == 5
+    assert_same_weights(resumed, net(max_epochs=5).fit(X, y))
+
+
+def test_killed_process_then_resume_in_this_process(tmp_path):
+    X, y = make_matrices()
+    np.save(tmp_path / "X.npy", X)
+    np.save(tmp_path / "y.npy", y)
+    root = tmp_path / "ckpt"
+    code = textwrap.dedent(
+        f"""
+        import numpy as np, torch
+        torch.set_num_threads(1)
+        from sklearn_semg import HHTCNNClassifier
+        X = np.load({str(tmp_path / "X.npy")!r})
+        y = np.load({str(tmp_path / "y.npy")!r})
+        HHTCNNClassifier(max_epochs=100000, checkpoint_dir={str(root)!r},
+                         checkpoint_every=1, **{KW!r}).fit(X, y)
+        """
+    )
+    proc = subprocess.Popen(
+        [sys.executable, "-c", code], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+    )
+    try:
+        deadline = time.monotonic() + 120
+        while not list(root.glob(f"run-*/{periodic_name(2)}")):
+            if proc.poll() is not None:
+                pytest.fail(f"training process ended early: {proc.stderr.read()!r}")
+            if time.monotonic() > deadline:
+                pytest.fail("no checkpoint_epoch_2.pt within 120 s")
+            time.sleep(0.02)
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        proc.stderr.close()
+    assert proc.returncode == -signal.SIGKILL
+    (run,) = root.iterdir()
+    assert FINAL not in files(run)
+    last_epoch = load_checkpoint(find_checkpoint(run, "last"))["epoch"]
+    assert last_epoch >= 2
+
+    resumed = net(
+        max_epochs=last_epoch + 2,
+        checkpoint_dir=root,
+        checkpoint_every=1,
+        resume_from="last",
+        callbacks=[("count", CountEpochs())],
+    ).fit(X, y)
+    assert dict(resumed.callbacks_)["count"].epochs_run_ == 2
+    assert resumed.checkpoint_path_ == run
+    assert resumed.history[:, "epoch"] == list(range(1, last_epoch + 3))
+    assert load_checkpoint(run / FINAL)["epoch"] == last_epoch + 2
+    assert temporaries(root) == []  # a save cut by the kill is cleaned up
+    # the same result as a run that was never killed
+    assert_same_weights(resumed, net(max_epochs=last_epoch + 2).fit(X, y))
+
+
+# -- atomic writes ------------------------------------------------------------------
+def test_a_failing_save_keeps_the_previous_checkpoint(tmp_path, monkeypatch):
+    X, y = make_matrices()
+    root = tmp_path / "ckpt"
+    first = net(max_epochs=2, checkpoint_dir=root, checkpoint_every=1).fit(X, y)
+    run = first.checkpoint_path_
+    before = {name: (run / name).read_bytes() for name in files(run)}
+    assert set(before) == {
+        BEST,
+        FINAL,
+        "checkpoint_epoch_1.pt",
+        "checkpoint_epoch_2.pt",
+    }
+
+    real_save = torch.save
+    calls = []
+
+    def disk_full(obj, f, *args, **kwargs):
+        calls.append(obj["epoch"])
+        f.write(b"PK\x03\x04 half a checkpoint")  # part of the file...
+        raise OSError(28, "No space left on device")  # ...then the disk is full
+
+    monkeypatch.setattr(_callbacks.torch, "save", disk_full)
+    # no periodic checkpoint in epochs 3-4: every save overwrites best or final
+    with pytest.raises(OSError, match="No space left on device"):
+        net(
+            max_epochs=4, checkpoint_dir=root, checkpoint_every=100, resume_from="final"
+        ).fit(X, y)
+    monkeypatch.setattr(_callbacks.torch, "save", real_save)
+    assert len(calls) == 1  # the error is raised, not swallowed
+    assert {name: (run / name).read_bytes() for name in files(run)} == before
+    assert temporaries(root) == []
+    for name in before:
+        assert load_checkpoint(run / name)["epoch"] in (1, 2)
+
+
+# -- parallel fits and pickling ----------------------------------------------------------
+def run_folders(root):
+    folders = sorted(Path(root).iterdir())
+    assert all(RUN.match(f.name) for f in folders)
+    return folders
+
+
+def assert_one_writer_per_folder(folder, expected_epochs):
+    """A folder written by one fit: every file is a prefix of its final history."""
+    final = load_checkpoint(folder / FINAL)
+    assert final["epoch"] in expected_epochs
+    periodic = sorted(
+        int(m.group(1))
+        for m in map(re.compile(r"checkpoint_epoch_(\d+)").match, files(folder))
+        if m
+    )
+    assert periodic == list(range(1, final["epoch"] + 1))
+    for epoch in periodic:
+        assert (
+            load_checkpoint(folder / periodic_name(epoch))["history"]
+            == final["history"][:epoch]
+        )
+    return final
+
+
+def test_grid_search_n_jobs_2_gives_every_fit_its_own_folder(tmp_path):
+    X, y = make_matrices()
+    root = tmp_path / "ckpt"
+    search = GridSearchCV(
+        net(checkpoint_dir=root, checkpoint_every=1),
+        {"max_epochs": [2, 3]},
+        cv=2,
+        n_jobs=2,
+    ).fit(X, y)
+    folders = run_folders(root)
+    assert len(folders) == 2 * 2 + 1  # 2 candidates x 2 folds + the refit
+    epochs = [assert_one_writer_per_folder(f, {2, 3})["epoch"] for f in folders]
+    expected = Counter({2: 2, 3: 2})
+    expected[search.best_params_["max_epochs"]] += 1  # the refit
+    assert Counter(epochs) == expected
+    # max_epochs does not enter the fingerprint: the two candidates of a fold
+    # share one and still got two folders (k = 0 and 1), created atomically.
+    by_fingerprint = Counter(RUN.match(f.name).group(1) for f in folders)
+    assert sorted(by_fingerprint.values()) == [1, 2, 2]
+    assert search.best_estimator_.checkpoint_path_ in folders
+
+
+def test_cross_val_score_n_jobs_2_gives_every_fit_its_own_folder(tmp_path):
+    X, y = make_matrices(n=36)
+    root = tmp_path / "ckpt"
+    scores = cross_val_score(
+        net(max_epochs=2, checkpoint_dir=root, checkpoint_every=1), X, y, cv=3, n_jobs=2
+    )
+    assert scores.shape == (3,)
+    folders = run_folders(root)
+    assert len(folders) == 3
+    assert len({RUN.match(f.name).group(1) for f in folders}) == 3  # one per fold
+    for folder in folders:
+        assert_one_writer_per_folder(folder, {2})
+
+
+def test_nets_and_pipelines_pickle_before_and_after_fit(tmp_path):
+    X, y = make_matrices()
+    unfitted = net(max_epochs=2, checkpoint_dir=tmp_path, progress=True)
+    clone = pickle.loads(pickle.dumps(unfitted))
+    assert clone.get_params()["checkpoint_dir"] == tmp_path
+
+    fitted = net(max_epochs=2, checkpoint_dir=tmp_path).fit(X, y)
+    loaded = pickle.loads(pickle.dumps(fitted))
+    np.testing.assert_array_equal(loaded.predict_proba(X), fitted.predict_proba(X))
+    assert loaded.checkpoint_path_ == fitted.checkpoint_path_
+
+    pipe = make_end_to_end_pipeline(
+        hht=False, checkpoint_dir=tmp_path, max_epochs=2, **KW
+    )
+    pickle.loads(pickle.dumps(pipe))
+    pipe.fit(X, y)
+    loaded = pickle.loads(pickle.dumps(pipe))
+    np.testing.assert_array_equal(loaded.predict(X), pipe.predict(X))
