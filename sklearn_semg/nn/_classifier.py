@@ -11,9 +11,10 @@ from sklearn.utils import check_random_state
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_array, check_is_fitted, column_or_1d
 from skorch import NeuralNetClassifier
-from skorch.callbacks import EpochScoring, LRScheduler, ProgressBar
+from skorch.callbacks import EarlyStopping, EpochScoring, LRScheduler, ProgressBar
 from skorch.dataset import ValidSplit
 
+from ._augment import AugmentedDataset, augment_params
 from ._callbacks import RecordBest, TrainingCheckpoint
 from ._device import resolve_device
 from ._extractor import check_image_batch
@@ -74,6 +75,18 @@ class HHTCNNClassifier(NeuralNetClassifier):
         in the checkpoint's run folder when it lies under ``checkpoint_dir``,
         in a new run folder under ``checkpoint_dir`` otherwise, and nowhere
         when ``checkpoint_dir`` is None (a path is then required).
+    augment : None, bool or dict, default=None
+        Training-time augmentation of the matrices (never applied to
+        validation or prediction): ``True`` for the defaults
+        ``{"time_shift": 0.1, "amplitude_scale": 0.2, "channel_gain": 0.1}``
+        (largest circular time shift as a fraction of the time bins; standard
+        deviations of the log of a global and of a per-channel gain), or a
+        dict with some of these keys. What changes between recordings of the
+        same movement: when, how strong, how well each electrode couples.
+    early_stopping : int or None, default=None
+        Stop when the monitored accuracy (validation, or training without a
+        split) has not improved for this many epochs, and keep the best
+        weights (skorch ``EarlyStopping(load_best=True)``).
     progress : bool, default=False
         Show a progress bar over the batches of each epoch.
     random_state : int, RandomState instance or None, default=None
@@ -133,6 +146,8 @@ class HHTCNNClassifier(NeuralNetClassifier):
         checkpoint_dir=None,
         checkpoint_every=5,
         resume_from=None,
+        augment=None,
+        early_stopping=None,
         progress=False,
         random_state=None,
         device="cpu",
@@ -144,6 +159,8 @@ class HHTCNNClassifier(NeuralNetClassifier):
         self.checkpoint_dir = checkpoint_dir
         self.checkpoint_every = checkpoint_every
         self.resume_from = resume_from
+        self.augment = augment
+        self.early_stopping = early_stopping
         self.progress = progress
         self.random_state = random_state
         super().__init__(
@@ -184,6 +201,20 @@ class HHTCNNClassifier(NeuralNetClassifier):
                 ),
             ),
         ]
+        # skorch evaluates this property in set_params too: accept anything
+        # here and leave the validation of parameters to fit.
+        if isinstance(self.early_stopping, Integral) and self.early_stopping > 0:
+            callbacks.append(
+                (
+                    "early_stopping",
+                    EarlyStopping(
+                        monitor=self._monitor,
+                        patience=int(self.early_stopping),
+                        lower_is_better=False,
+                        load_best=True,
+                    ),
+                )
+            )
         # resume_from without checkpoint_dir (a checkpoint path): the callback
         # restores it and writes nothing.
         if self.checkpoint_dir is not None or self.resume_from is not None:
@@ -200,8 +231,6 @@ class HHTCNNClassifier(NeuralNetClassifier):
             )
         else:
             callbacks.append(("best", RecordBest(monitor=self._monitor)))
-        # skorch evaluates this property in set_params too: accept anything
-        # here and leave the validation of parameters to fit.
         if self.progress is True:
             callbacks.append(("progress", ProgressBar()))
         return callbacks + printer
@@ -217,6 +246,12 @@ class HHTCNNClassifier(NeuralNetClassifier):
         if isinstance(self.random_state, Integral):
             return int(self.random_state)
         return int(check_random_state(self.random_state).randint(0, 2**31 - 1))
+
+    def get_iterator(self, dataset, training=False):
+        params = augment_params(self.augment) if training else None
+        if params:
+            dataset = AugmentedDataset(dataset, **params)
+        return super().get_iterator(dataset, training=training)
 
     def get_split_datasets(self, X, y=None, **fit_params):
         if isinstance(self.train_split, str) and self.train_split == "auto":
@@ -273,6 +308,14 @@ class HHTCNNClassifier(NeuralNetClassifier):
         self : HHTCNNClassifier
             Fitted classifier.
         """
+        augment_params(self.augment)  # a clear error before any work
+        if self.early_stopping is not None and (
+            not isinstance(self.early_stopping, Integral) or self.early_stopping < 1
+        ):
+            raise ValueError(
+                "The 'early_stopping' parameter must be None or a patience in "
+                f"epochs (an int >= 1); got {self.early_stopping!r}."
+            )
         X = self._check_X(X, reset=True)
         self.n_features_in_ = int(np.prod(X.shape[1:]))
         if y is None:
