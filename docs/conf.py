@@ -205,31 +205,6 @@ def _resolve_reexports(app, env, node, contnode):
     return None
 
 
-# Known problems in the package docstrings, patched here so that the build
-# passes with warnings as errors until they are fixed at the source (each one
-# was reported with its file and line). ``(documented name, wrong, right)``; an
-# entry whose wrong text is no longer found does nothing and can be deleted.
-DOCSTRING_FIXES = [
-    # references to private or unexported names: point to the user guide
-    (
-        "sklearn_semg.HHTCNNClassifier",
-        ":mod:`sklearn_semg.nn._callbacks`",
-        ":ref:`checkpoint_files`",
-    ),
-    (
-        "sklearn_semg.nn.TrainingCheckpoint",
-        ":func:`run_fingerprint`",
-        ":ref:`run_folders`",
-    ),
-]
-
-
-def _fix_docstrings(app, what, name, obj, options, lines):
-    for target, wrong, right in DOCSTRING_FIXES:
-        if name == target:
-            lines[:] = [line.replace(wrong, right) for line in lines]
-
-
 def _constant_docs(app, what, name, obj, options, lines):
     """Document a re-exported constant by its ``#:`` comment, not its type's.
 
@@ -302,7 +277,6 @@ def setup(app):
     app.connect("autodoc-process-docstring", _constant_docs)
     app.connect("env-check-consistency", _check_api_coverage)
     # before numpydoc (priority 500) reformats the docstring
-    app.connect("autodoc-process-docstring", _fix_docstrings, priority=400)
 
 
 # -- Sphinx-Gallery ----------------------------------------------------------

@@ -237,7 +237,7 @@ class TrainingCheckpoint(RecordBest):
     """Save best, periodic and final checkpoints; restore one on resume.
 
     Every fit writes under its own folder ``dirname/run-{fingerprint}-{k}``
-    (see :func:`run_fingerprint`), created atomically, so parallel fits of a
+    (see :ref:`run_folders`), created atomically, so parallel fits of a
     ``GridSearchCV`` never write the same file. A resumed fit goes on writing
     in the run folder of its checkpoint when that folder is under
     ``dirname``, and in a new run folder under ``dirname`` otherwise.

@@ -58,7 +58,7 @@ class HHTCNNClassifier(NeuralNetClassifier):
         ``checkpoint_path_``): ``best_model.pt`` on each new best validation
         accuracy, ``checkpoint_epoch_{N}.pt`` every ``checkpoint_every``
         epochs and ``final_model.pt`` at the end (see
-        :mod:`sklearn_semg.nn._callbacks` for their content). Writes are
+        :ref:`checkpoint_files` for their content). Writes are
         atomic. Parallel fits (``GridSearchCV(n_jobs=2)``) never share a
         folder.
     checkpoint_every : int, default=5
