@@ -9,7 +9,8 @@ from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
 from sklearn.utils._param_validation import Interval
 from sklearn.utils.validation import check_is_fitted
 
-from ..utils._validation import MIN_N_TIMES, check_recordings
+from ..utils._base import RecordingsMixin
+from ..utils._validation import MIN_N_TIMES
 
 __all__ = ["EMGFeatures"]
 
@@ -117,7 +118,38 @@ def _recording_features(rec, features, *, fs, threshold, normalize_length, npers
     return np.column_stack([values[name] for name in features])
 
 
-class EMGFeatures(TransformerMixin, BaseEstimator):
+class _PerChannelFeatures(RecordingsMixin, TransformerMixin, BaseEstimator):
+    """Transformers of raw recordings into a fixed set of features per channel.
+
+    Subclasses set ``n_channels_`` (through ``_validate_recordings``) and
+    ``channel_feature_names_`` at ``fit``.
+    """
+
+    def get_feature_names_out(self, input_features=None):
+        """Names of the output features, ``"{channel}_{feature}"``.
+
+        Parameters
+        ----------
+        input_features : array-like of str or None, default=None
+            Channel names, one per channel (the columns of ``X`` are time
+            samples, so they have no names of their own); ``None`` names the
+            channels ``ch0, ch1, ...``.
+
+        Returns
+        -------
+        feature_names_out : ndarray of str objects
+            ``n_channels_ * n_features_per_channel`` names, e.g. ``"ch0_mav"``
+            or ``"ch0_hht_mdf"``.
+        """
+        check_is_fitted(self)
+        channels = _channel_names(input_features, self.n_channels_, type(self).__name__)
+        return np.asarray(
+            [f"{ch}_{name}" for ch in channels for name in self.channel_feature_names_],
+            dtype=object,
+        )
+
+
+class EMGFeatures(_PerChannelFeatures):
     """Classic time-domain and spectral sEMG features, per channel.
 
     The hand-crafted baseline of surface-EMG pattern recognition (Hudgins et
@@ -291,10 +323,7 @@ class EMGFeatures(TransformerMixin, BaseEstimator):
             Fitted transformer.
         """
         features = self._check_features()
-        recordings = check_recordings(
-            X, min_n_times=self.min_n_times, estimator_name=type(self).__name__
-        )
-        self.n_channels_ = recordings[0].shape[0]
+        self._validate_recordings(X, reset=True)
         self.channel_feature_names_ = np.asarray(features, dtype=object)
         return self
 
@@ -313,13 +342,7 @@ class EMGFeatures(TransformerMixin, BaseEstimator):
                 n_features_per_channel), float64
             Channel-major: the columns of channel 0 first.
         """
-        check_is_fitted(self)
-        recordings = check_recordings(
-            X,
-            min_n_times=self.min_n_times,
-            n_channels=self.n_channels_,
-            estimator_name=type(self).__name__,
-        )
+        recordings = self._validate_recordings(X, reset=False)
         features = tuple(self.channel_feature_names_)
         out = np.empty((len(recordings), self.n_channels_ * len(features)))
         for i, rec in enumerate(recordings):
@@ -332,28 +355,6 @@ class EMGFeatures(TransformerMixin, BaseEstimator):
                 nperseg=self.nperseg,
             ).ravel()
         return out
-
-    def get_feature_names_out(self, input_features=None):
-        """Names of the output features, ``"{channel}_{feature}"``.
-
-        Parameters
-        ----------
-        input_features : array-like of str or None, default=None
-            Channel names, one per channel (the columns of ``X`` are time
-            samples, so they have no names of their own); ``None`` names the
-            channels ``ch0, ch1, ...``.
-
-        Returns
-        -------
-        feature_names_out : ndarray of str objects
-            ``n_channels_ * n_features_per_channel`` names, e.g. ``"ch0_mav"``.
-        """
-        check_is_fitted(self)
-        channels = _channel_names(input_features, self.n_channels_, type(self).__name__)
-        return np.asarray(
-            [f"{ch}_{name}" for ch in channels for name in self.channel_feature_names_],
-            dtype=object,
-        )
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

@@ -4,14 +4,12 @@ from numbers import Integral, Real
 
 import numpy as np
 from joblib import Parallel, delayed
-from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
-from sklearn.utils import check_random_state
+from sklearn.base import _fit_context
 from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils.validation import check_is_fitted
 
 from ..hht import EMD_METHODS, decompose, instantaneous_amplitude_frequency
-from ..utils._validation import MIN_N_TIMES, check_recordings
-from ._classic import _channel_names
+from ..utils._validation import MIN_N_TIMES
+from ._classic import _PerChannelFeatures
 
 __all__ = ["HHTFeatures"]
 
@@ -124,7 +122,7 @@ def _recording_features(recording, seeds, **kwargs):
     )
 
 
-class HHTFeatures(TransformerMixin, BaseEstimator):
+class HHTFeatures(_PerChannelFeatures):
     """Features read off the Hilbert spectrum of every channel.
 
     Each channel is decomposed into intrinsic mode functions (IMFs) by
@@ -285,26 +283,6 @@ class HHTFeatures(TransformerMixin, BaseEstimator):
         self.random_state = random_state
         self.min_n_times = min_n_times
 
-    def _check_freq_range(self):
-        nyquist = float(self.fs) / 2
-        if self.freq_range is None:
-            return 0.0, nyquist
-        try:
-            f_min, f_max = (float(f) for f in self.freq_range)
-        except (TypeError, ValueError) as exc:
-            raise ValueError(
-                "The 'freq_range' parameter of HHTFeatures must be None or a pair "
-                f"(f_min, f_max) in Hz; got {self.freq_range!r}."
-            ) from exc
-        if not 0 <= f_min < f_max <= nyquist:
-            raise ValueError(
-                "The 'freq_range' parameter of HHTFeatures must satisfy "
-                f"0 <= f_min < f_max <= fs/2 = {nyquist:g} Hz; got "
-                f"{self.freq_range!r}. With fs={self.fs!r}, pass e.g. "
-                f"freq_range=({min(20.0, nyquist / 10):g}, {0.9 * nyquist:g})."
-            )
-        return f_min, f_max
-
     def _channel_feature_names(self):
         width = len(str(self.n_freq_bins - 1))
         names = [f"hht_band{k:0{width}d}" for k in range(self.n_freq_bins)]
@@ -334,11 +312,8 @@ class HHTFeatures(TransformerMixin, BaseEstimator):
         self : HHTFeatures
             Fitted transformer.
         """
-        f_min, f_max = self._check_freq_range()
-        recordings = check_recordings(
-            X, min_n_times=self.min_n_times, estimator_name=type(self).__name__
-        )
-        self.n_channels_ = recordings[0].shape[0]
+        f_min, f_max = self._check_freq_range(default=(0.0, float(self.fs) / 2))
+        self._validate_recordings(X, reset=True)
         self.channel_feature_names_ = np.asarray(
             self._channel_feature_names(), dtype=object
         )
@@ -360,18 +335,9 @@ class HHTFeatures(TransformerMixin, BaseEstimator):
                 n_features_per_channel), float64
             Channel-major: the columns of channel 0 first.
         """
-        check_is_fitted(self)
-        recordings = check_recordings(
-            X,
-            min_n_times=self.min_n_times,
-            n_channels=self.n_channels_,
-            estimator_name=type(self).__name__,
-        )
-        f_min, f_max = self._check_freq_range()
-        rng = check_random_state(self.random_state)
-        seeds = rng.randint(
-            np.iinfo(np.int32).max, size=(len(recordings), self.n_channels_)
-        )
+        recordings = self._validate_recordings(X, reset=False)
+        f_min, f_max = self._check_freq_range(default=(0.0, float(self.fs) / 2))
+        seeds = self._channel_seeds(len(recordings), self.n_channels_)
         kwargs = dict(
             fs=float(self.fs),
             method=self.method,
@@ -389,29 +355,6 @@ class HHTFeatures(TransformerMixin, BaseEstimator):
             for i, rec in enumerate(recordings)
         )
         return np.vstack(rows).astype(np.float64, copy=False)
-
-    def get_feature_names_out(self, input_features=None):
-        """Names of the output features, ``"{channel}_{feature}"``.
-
-        Parameters
-        ----------
-        input_features : array-like of str or None, default=None
-            Channel names, one per channel (the columns of ``X`` are time
-            samples, so they have no names of their own); ``None`` names the
-            channels ``ch0, ch1, ...``.
-
-        Returns
-        -------
-        feature_names_out : ndarray of str objects
-            ``n_channels_ * n_features_per_channel`` names, e.g.
-            ``"ch0_hht_mdf"``.
-        """
-        check_is_fitted(self)
-        channels = _channel_names(input_features, self.n_channels_, type(self).__name__)
-        return np.asarray(
-            [f"{ch}_{name}" for ch in channels for name in self.channel_feature_names_],
-            dtype=object,
-        )
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

@@ -5,11 +5,10 @@ from numbers import Integral, Real
 import numpy as np
 from joblib import Parallel, delayed
 from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
-from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils.validation import check_is_fitted
 
-from ..utils._validation import MIN_N_TIMES, check_recordings
+from ..utils._base import RecordingsMixin
+from ..utils._validation import MIN_N_TIMES
 from ._emd import EMD_METHODS, decompose
 from ._spectrum import hilbert_spectrum
 
@@ -44,7 +43,7 @@ def _recording_hht(
     return out
 
 
-class HHTTransformer(TransformerMixin, BaseEstimator):
+class HHTTransformer(RecordingsMixin, TransformerMixin, BaseEstimator):
     """Raw sEMG recordings to Hilbert-Huang time-frequency matrices.
 
     Each channel of each recording is decomposed into intrinsic mode functions
@@ -213,25 +212,6 @@ class HHTTransformer(TransformerMixin, BaseEstimator):
         self.progress = progress
         self.min_n_times = min_n_times
 
-    def _check_freq_range(self):
-        if self.freq_range is None:
-            return None
-        nyquist = self.fs / 2
-        try:
-            f_min, f_max = (float(f) for f in self.freq_range)
-        except (TypeError, ValueError) as exc:
-            raise ValueError(
-                "The 'freq_range' parameter of HHTTransformer must be None or a "
-                f"pair (f_min, f_max) in Hz; got {self.freq_range!r}."
-            ) from exc
-        if not 0 <= f_min < f_max <= nyquist:
-            raise ValueError(
-                "The 'freq_range' parameter of HHTTransformer must satisfy "
-                f"0 <= f_min < f_max <= fs/2 = {nyquist:g} Hz; got "
-                f"{self.freq_range!r}."
-            )
-        return f_min, f_max
-
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y=None):
         """Check the recordings; learn the amplitude scale if ``"global"``.
@@ -279,10 +259,7 @@ class HHTTransformer(TransformerMixin, BaseEstimator):
     def _fit(self, X):
         """Validate and record the channels; return the recordings."""
         self._check_freq_range()
-        recordings = check_recordings(
-            X, min_n_times=self.min_n_times, estimator_name=type(self).__name__
-        )
-        self.n_channels_ = recordings[0].shape[0]
+        recordings = self._validate_recordings(X, reset=True)
         self.scale_ = 1.0
         return recordings
 
@@ -309,13 +286,7 @@ class HHTTransformer(TransformerMixin, BaseEstimator):
             ``flatten=True``, shape ``(n_recordings, n_channels * n_freq_bins *
             n_time_bins)``.
         """
-        check_is_fitted(self)
-        recordings = check_recordings(
-            X,
-            min_n_times=self.min_n_times,
-            n_channels=self.n_channels_,
-            estimator_name=type(self).__name__,
-        )
+        recordings = self._validate_recordings(X, reset=False)
         return self._finish(self._compute(recordings))
 
     def _finish(self, matrices):
@@ -334,8 +305,7 @@ class HHTTransformer(TransformerMixin, BaseEstimator):
 
     def _compute(self, recordings):
         n_channels = recordings[0].shape[0]
-        rng = check_random_state(self.random_state)
-        seeds = rng.randint(np.iinfo(np.int32).max, size=(len(recordings), n_channels))
+        seeds = self._channel_seeds(len(recordings), n_channels)
         kwargs = dict(
             fs=float(self.fs),
             n_freq_bins=self.n_freq_bins,
