@@ -124,7 +124,7 @@ def _text_files(folder, pattern):
 
 
 def load_recordings_dir(path, *, pattern="*.txt", strict=False):
-    r"""Load a folder of text recordings, one file per recording.
+    """Load a folder of text recordings, one file per recording.
 
     Each file holds one sample per line and one channel per column; columns
     are separated by whitespace or commas, and lines starting with ``#`` are
@@ -136,7 +136,7 @@ def load_recordings_dir(path, *, pattern="*.txt", strict=False):
     ----------
     path : str or os.PathLike
         Folder of recordings.
-    pattern : str, default="\*.txt"
+    pattern : str, default="\\*.txt"
         Glob pattern of the files to read, relative to ``path``.
     strict : bool, default=False
         Raise a ``ValueError`` listing unreadable files instead of skipping

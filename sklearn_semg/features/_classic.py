@@ -230,7 +230,7 @@ class EMGFeatures(_PerChannelFeatures):
     Notes
     -----
     The output is channel-major: the features of channel 0 come first, then
-    those of channel 1, and so on, as named by :meth:`get_feature_names_out`.
+    those of channel 1, and so on, as named by ``get_feature_names_out()``.
 
     Examples
     --------
