@@ -46,3 +46,22 @@ def semg_factory():
         return make_semg(n_recordings, random_state=seed, **kwargs)
 
     return make
+
+
+@pytest.fixture
+def one_torch_thread():
+    """Run the test with torch on one thread; restore the count after.
+
+    Tiny convolutions last microseconds, so OpenMP hand-offs between threads
+    dominate: on a busy 2-core machine two threads made the same fit or
+    transform up to 100 times slower than one. Results do not depend on the
+    number of threads (test_extractor checks bit equality with joblib workers
+    limited to one thread). Test modules that train or encode small networks
+    use it with ``pytestmark = pytest.mark.usefixtures("one_torch_thread")``.
+    """
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)

@@ -38,12 +38,7 @@ KW = dict(module__base_channels=4, module__num_layers=2, verbose=0, random_state
 RUN = re.compile(r"^run-([0-9a-f]{12})-(\d+)$")
 
 
-@pytest.fixture(autouse=True)
-def one_torch_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def make_matrices(n=40, size=16, seed=0):

@@ -36,14 +36,7 @@ LABELS = np.array(["extension", "flexion", "relaxation"])
 SMALL = dict(module__base_channels=4, module__num_layers=2, verbose=0)
 
 
-@pytest.fixture(autouse=True)
-def one_torch_thread():
-    # Tiny convolutions are fastest on one thread, and a busy 2-core CI runner
-    # makes two threads wait on each other; restored after each test.
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def make_matrices(n=48, n_channels=1, size=16, n_classes=3, seed=0, squeeze=False):

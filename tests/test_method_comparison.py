@@ -3,7 +3,6 @@ GridSearchCV and cross_val_score with GroupKFold on small synthetic sEMG."""
 
 import numpy as np
 import pytest
-import torch
 from sklearn.base import clone
 from sklearn.model_selection import GridSearchCV, GroupKFold, cross_val_score
 
@@ -32,12 +31,7 @@ CNN = {"base_channels": 4, "num_layers": 2, "pooling": "time"}
 HHT = {"n_freq_bins": 16, "n_time_bins": 16, "compression": "log"}
 
 
-@pytest.fixture(autouse=True)
-def one_torch_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 @pytest.fixture(scope="module")

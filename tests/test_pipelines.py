@@ -45,20 +45,7 @@ def small_pipeline(**params):
     )
 
 
-@pytest.fixture(scope="module", autouse=True)
-def one_torch_thread():
-    """One torch thread in this process while these tests run.
-
-    On 32x32 matrices with 4 channels each convolution lasts microseconds, so
-    the OpenMP hand-offs between threads dominate; on a busy machine two
-    threads made the same transform 100 times slower than one. The features
-    do not depend on the number of threads (test_extractor checks bit
-    equality between this process and joblib workers limited to one thread).
-    """
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 @pytest.fixture(scope="module")

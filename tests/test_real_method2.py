@@ -33,7 +33,6 @@ import time
 
 import numpy as np
 import pytest
-import torch
 from scipy.stats import binom
 
 from sklearn_semg import make_end_to_end_pipeline
@@ -44,12 +43,7 @@ N_TEST_SUBJECTS = 4
 BOUND = 0.325
 
 
-@pytest.fixture(autouse=True)
-def one_torch_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def central(recording, n_times=N_TIMES):

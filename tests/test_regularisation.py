@@ -7,13 +7,7 @@ import torch
 from sklearn_semg import HHTCNNClassifier
 from sklearn_semg.nn._augment import AugmentedDataset
 
-
-@pytest.fixture(autouse=True)
-def one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def _data(n=40, seed=0):
