@@ -11,6 +11,7 @@ from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
+from ..utils._validation import as_real_array
 from ._device import resolve_device
 from ._modules import (
     POOLINGS,
@@ -37,27 +38,13 @@ def check_image_batch(X, *, estimator_name, expected_shape=None):
         )
     if hasattr(X, "to_numpy") and not isinstance(X, np.ndarray):
         X = X.to_numpy()
-    try:
-        arr = np.asarray(X)
-        given_shape = arr.shape
-        if np.iscomplexobj(arr):
-            raise ValueError(
-                f"{estimator_name}: Complex data not supported; expected real HHT "
-                "matrices."
-            )
-        arr = arr.astype(np.float32, copy=False)
-    except TypeError as exc:
-        raise TypeError(
-            f"{estimator_name}: X contains non-numeric values ({exc}); expected "
-            "an array of numbers (float() argument must be a string or a number)."
-        ) from exc
-    except ValueError as exc:
-        if "Complex" in str(exc):
-            raise
-        raise ValueError(
-            f"{estimator_name}: X is not a numeric array ({exc}); expected HHT "
-            "matrices (n, H, W) or (n, C, H, W)."
-        ) from exc
+    arr = as_real_array(
+        X,
+        np.float32,
+        what=f"{estimator_name}: X",
+        expected="HHT matrices (n, H, W) or (n, C, H, W)",
+    )
+    given_shape = arr.shape
     if arr.ndim == 1:
         raise ValueError(
             f"{estimator_name}: Expected a 3D array (n, H, W) or 4D array "

@@ -11,7 +11,7 @@ import numbers
 
 import numpy as np
 
-__all__ = ["MIN_N_TIMES", "check_recordings", "n_recordings"]
+__all__ = ["MIN_N_TIMES", "as_real_array", "check_recordings", "n_recordings"]
 
 #: Shortest recording accepted, in samples.  Empirical mode decomposition
 #: needs several local extrema to fit its cubic-spline envelopes, and the
@@ -21,29 +21,58 @@ __all__ = ["MIN_N_TIMES", "check_recordings", "n_recordings"]
 MIN_N_TIMES = 16
 
 
-def _as_float_recording(x, index, param_name):
-    """Convert one recording to a 2-D float64 array ``(n_channels, n_times)``."""
+def as_real_array(x, dtype, *, what, expected):
+    """``np.asarray(x)`` cast to the real ``dtype``, with errors naming ``what``.
+
+    Parameters
+    ----------
+    x : array-like
+        The data.
+    dtype : numpy dtype
+        Real floating dtype of the result.
+    what : str
+        How the error messages name the data, e.g. ``"X[3]"``.
+    expected : str
+        The expected form, for the error messages.
+
+    Returns
+    -------
+    arr : ndarray of ``dtype``
+        ``x`` itself when it already has that dtype.
+    """
     try:
         arr = np.asarray(x)
-        if np.iscomplexobj(arr):
-            raise ValueError(
-                f"Complex data not supported: {param_name}[{index}] is complex; "
-                "expected real-valued samples."
-            )
-        arr = arr.astype(np.float64, copy=False)
+    except ValueError as exc:  # ragged nested sequences
+        raise ValueError(
+            f"{what} is not a numeric array ({exc}); expected {expected}."
+        ) from exc
+    if np.iscomplexobj(arr):
+        raise ValueError(
+            f"Complex data not supported: {what} is complex; expected {expected} "
+            "with real values."
+        )
+    try:
+        return arr.astype(dtype, copy=False)
     except TypeError as exc:
         raise TypeError(
-            f"{param_name}[{index}] contains non-numeric values ({exc}); "
-            "expected an array of numbers (float() argument must be a string "
-            "or a number)."
+            f"{what} contains non-numeric values ({exc}); expected {expected} "
+            "(float() argument must be a string or a number)."
         ) from exc
     except ValueError as exc:
-        if "complex" in str(exc):
-            raise
         raise ValueError(
-            f"{param_name}[{index}] contains non-numeric values ({exc}); "
-            "expected an array of real numbers."
+            f"{what} contains non-numeric values, so it is not a numeric array "
+            f"({exc}); expected {expected}."
         ) from exc
+
+
+def _as_float_recording(x, index, param_name):
+    """Convert one recording to a 2-D float64 array ``(n_channels, n_times)``."""
+    arr = as_real_array(
+        x,
+        np.float64,
+        what=f"{param_name}[{index}]",
+        expected="a recording of real numbers",
+    )
     if arr.ndim == 1:
         arr = arr[np.newaxis, :]
     if arr.ndim != 2:
