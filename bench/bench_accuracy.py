@@ -24,24 +24,23 @@ by an inner GroupKFold(3) on the training folds only, never on test folds):
   frozen CNN (16-32, 2 layers, pooling over time only) -> SVC, C tuned.
 - ``marginal spectrum``: HHT 64 rows over 20-450 Hz, amplitudes kept ->
   MarginalSpectrum (log) -> SVC, C tuned.
-- ``recommended``: make_recommended_pipeline, HHTFeatures and the marginal
-  spectrum side by side -> SVC, C tuned (here on the precomputed views,
-  through a ColumnTransformer that does what its FeatureUnion does).
+- ``recommended``: make_recommended_pipeline, one EMD read as HHTFeatures
+  and as the marginal spectrum side by side -> SVC, C tuned.
 - ``method 2, regularised``: end-to-end CNN with time pooling, augmentation,
   weight decay and early stopping on 64x64 band-limited matrices.
 
-The HHT (and HHTFeatures) of one recording does not depend on the other
-recordings for the settings used here (``normalize="max"`` or ``None``), so
-each is computed once per task and the cross-validated pipelines start from
-the matrices (or features); this is what the full pipelines compute fold by
-fold, without repeating the EMD five times.
+Every pipeline is a plain scikit-learn pipeline on the raw recordings, fitted
+fold by fold; they share one cache (``memory``, a temporary folder or
+``--cache-dir``), so each recording is decomposed once for all of them.
 
     python bench/bench_accuracy.py [--tasks mio biopac biceps] [--skip-e2e]
+                                   [--cache-dir DIR]
 """
 
 import argparse
 import os
 import sys
+import tempfile
 import time
 import warnings
 from pathlib import Path
@@ -60,9 +59,9 @@ from sklearn_semg import (
     HHTFeatures,
     HHTTransformer,
     MarginalSpectrum,
+    make_recommended_pipeline,
 )
 from sklearn_semg.datasets import load_biceps_fatigue, load_muscletracker
-from sklearn_semg.pipelines import recommended_on_views
 
 SHARED = Path(
     os.environ.get(
@@ -135,7 +134,7 @@ def e2e(**params):
     return HHTCNNClassifier(**base)
 
 
-def run_task(name, skip_e2e):
+def run_task(name, skip_e2e, memory):
     X, y, groups, fs = load_task(name)
     outer = GroupKFold(5)
     chance = max(np.mean(y == c) for c in np.unique(y))
@@ -145,46 +144,40 @@ def run_task(name, skip_e2e):
         f"chance {chance:.2f}",
         flush=True,
     )
-
-    start = time.perf_counter()
-    hht_ref = HHTTransformer(fs=fs, n_jobs=2).fit_transform(X)
     band = (20.0, min(450.0, 0.45 * fs))
-    hht_band = HHTTransformer(
-        fs=fs,
-        n_freq_bins=64,
-        n_time_bins=64,
-        freq_range=band,
-        normalize=None,
-        n_jobs=2,
-    ).fit_transform(X)
-    hht_small = HHTTransformer(
-        fs=fs, n_freq_bins=64, n_time_bins=64, n_jobs=2
-    ).fit_transform(X)
-    hht_feats = HHTFeatures(fs=fs, freq_range=band, n_jobs=2).fit_transform(X)
-    print(
-        f"(HHT matrices and features computed once: "
-        f"{time.perf_counter() - start:.0f} s)",
-        flush=True,
-    )
+
+    def hht(**params):
+        return HHTTransformer(fs=fs, memory=memory, n_jobs=2, **params)
+
+    def hht_band():
+        return hht(n_freq_bins=64, n_time_bins=64, freq_range=band, normalize=None)
 
     rows = [
         (
             "classic (EMGFeatures + SVC)",
             tuned(make_pipeline(EMGFeatures(fs=fs), StandardScaler(), SVC())),
-            X,
         ),
         (
             "ref method 1 (256, global pool)",
             make_pipeline(
-                CNNFeatureExtractor(random_state=0), StandardScaler(), SVC(C=10)
+                hht(), CNNFeatureExtractor(random_state=0), StandardScaler(), SVC(C=10)
             ),
-            hht_ref,
         ),
-        ("HHTFeatures + SVC", tuned(make_pipeline(StandardScaler(), SVC())), hht_feats),
+        (
+            "HHTFeatures + SVC",
+            tuned(
+                make_pipeline(
+                    HHTFeatures(fs=fs, freq_range=band, memory=memory, n_jobs=2),
+                    StandardScaler(),
+                    SVC(),
+                )
+            ),
+        ),
         (
             "method 1, time pooling",
             tuned(
                 make_pipeline(
+                    hht_band(),
                     CNNFeatureExtractor(
                         base_channels=16, num_layers=2, pooling="time", random_state=0
                     ),
@@ -192,44 +185,48 @@ def run_task(name, skip_e2e):
                     SVC(),
                 )
             ),
-            hht_band,
         ),
         (
             "marginal spectrum + SVC",
-            tuned(make_pipeline(MarginalSpectrum(), StandardScaler(), SVC())),
-            hht_band,
+            tuned(
+                make_pipeline(hht_band(), MarginalSpectrum(), StandardScaler(), SVC())
+            ),
         ),
         (
             "recommended (HHTFeatures+marginal)",
             tuned(
-                recommended_on_views(
-                    hht_feats.shape[1], hht_band.shape[1:], random_state=0
+                make_recommended_pipeline(
+                    fs=fs, memory=memory, n_jobs=2, random_state=0
                 ),
-                "calibratedsvc__C",
+                "svm__C",
             ),
-            np.hstack([hht_feats, hht_band.reshape(len(hht_band), -1)]),
         ),
     ]
     if not skip_e2e:
         rows += [
-            ("ref method 2 (64, 25 epochs)", e2e(), hht_small),
+            (
+                "ref method 2 (64, 25 epochs)",
+                make_pipeline(hht(n_freq_bins=64, n_time_bins=64), e2e()),
+            ),
             (
                 "method 2, regularised",
-                e2e(
-                    module__base_channels=16,
-                    module__pooling="time",
-                    augment=True,
-                    optimizer__weight_decay=1e-3,
-                    early_stopping=8,
-                    max_epochs=40,
+                make_pipeline(
+                    hht_band(),
+                    e2e(
+                        module__base_channels=16,
+                        module__pooling="time",
+                        augment=True,
+                        optimizer__weight_decay=1e-3,
+                        early_stopping=8,
+                        max_epochs=40,
+                    ),
                 ),
-                hht_band,
             ),
         ]
     print(f"{'pipeline':<34}{'accuracy':>14}{'balanced':>10}{'fit s':>8}")
-    for label, model, data in rows:
+    for label, model in rows:
         try:
-            acc, sd, bacc, fit = evaluate(model, data, y, groups, outer)
+            acc, sd, bacc, fit = evaluate(model, X, y, groups, outer)
         except TypeError as exc:  # an option this version does not have
             print(f"{label:<34}  skipped: {exc}")
             continue
@@ -240,11 +237,16 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--tasks", nargs="+", default=["mio", "biopac", "biceps"])
     parser.add_argument("--skip-e2e", action="store_true")
+    parser.add_argument(
+        "--cache-dir", default=None, help="keep the decompositions here for reruns"
+    )
     args = parser.parse_args()
     if not SHARED.exists():
         sys.exit(f"real data not found at {SHARED}; set SKLEARN_SEMG_SHARED_DATA")
-    for name in args.tasks:
-        run_task(name, args.skip_e2e)
+    with tempfile.TemporaryDirectory() as scratch:
+        memory = args.cache_dir or scratch
+        for name in args.tasks:
+            run_task(name, args.skip_e2e, memory)
 
 
 if __name__ == "__main__":

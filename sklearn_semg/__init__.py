@@ -9,7 +9,7 @@ from importlib.metadata import PackageNotFoundError, version
 
 from ._svm import CalibratedSVC
 from .features import EMGFeatures, HHTFeatures, MarginalSpectrum
-from .hht import HHTTransformer
+from .hht import EMDDecomposer, HHTTransformer
 
 try:
     __version__ = version("sklearn-semg")
@@ -28,6 +28,7 @@ _LAZY = {
 
 __all__ = [
     "CalibratedSVC",
+    "EMDDecomposer",
     "EMGFeatures",
     "HHTFeatures",
     "HHTTransformer",

@@ -20,10 +20,10 @@ __all__ = [
 ]
 
 
-def _hht_step(hht, fs, hht_params, n_jobs):
+def _hht_step(hht, fs, hht_params, n_jobs, memory):
     if not hht:
         return []
-    params = {"fs": fs, "n_jobs": n_jobs, **(hht_params or {})}
+    params = {"fs": fs, "n_jobs": n_jobs, "memory": memory, **(hht_params or {})}
     return [("hht", HHTTransformer(**params))]
 
 
@@ -41,6 +41,7 @@ def make_cnn_svm_pipeline(
     C=10.0,
     kernel="rbf",
     gamma="scale",
+    memory=None,
     n_jobs=None,
     random_state=None,
 ):
@@ -62,6 +63,9 @@ def make_cnn_svm_pipeline(
         :class:`~sklearn_semg.CNNFeatureExtractor` parameters (step ``"cnn"``).
     C, kernel, gamma : float, str, str or float, default=10.0, "rbf", "scale"
         SVC parameters (the reference's defaults), step ``"svm"``.
+    memory : str, path-like, joblib.Memory or None, default=None
+        Cache of the HHT step, per recording (see :mod:`sklearn_semg.hht`):
+        folds and searches then decompose each recording once in total.
     n_jobs : int or None, default=None
         Parallel HHT over recordings.
     random_state : int, RandomState instance or None, default=None
@@ -83,7 +87,7 @@ def make_cnn_svm_pipeline(
     from .nn import CNNFeatureExtractor
 
     return Pipeline(
-        _hht_step(hht, fs, hht_params, n_jobs)
+        _hht_step(hht, fs, hht_params, n_jobs, memory)
         + [
             (
                 "cnn",
@@ -109,7 +113,7 @@ def make_cnn_svm_pipeline(
 
 
 def make_end_to_end_pipeline(
-    *, hht=True, fs=1000.0, hht_params=None, n_jobs=None, **net_params
+    *, hht=True, fs=1000.0, hht_params=None, memory=None, n_jobs=None, **net_params
 ):
     """Method 2: HHT, then a CNN trained end to end (skorch).
 
@@ -122,6 +126,9 @@ def make_end_to_end_pipeline(
         Sampling rate of the raw recordings, in Hz.
     hht_params : dict or None, default=None
         Other :class:`~sklearn_semg.HHTTransformer` parameters.
+    memory : str, path-like, joblib.Memory or None, default=None
+        Cache of the HHT step, per recording (see :mod:`sklearn_semg.hht`):
+        folds and searches then decompose each recording once in total.
     n_jobs : int or None, default=None
         Parallel HHT over recordings.
     **net_params
@@ -143,7 +150,7 @@ def make_end_to_end_pipeline(
     from .nn import HHTCNNClassifier
 
     return Pipeline(
-        _hht_step(hht, fs, hht_params, n_jobs)
+        _hht_step(hht, fs, hht_params, n_jobs, memory)
         + [("net", HHTCNNClassifier(**net_params))]
     )
 
@@ -156,6 +163,7 @@ def make_method_comparison(
     svm_C=(1.0, 10.0),
     cnn_params=None,
     net_params=None,
+    memory=None,
     n_jobs=None,
     random_state=None,
 ):
@@ -171,7 +179,7 @@ def make_method_comparison(
 
     Parameters
     ----------
-    hht, fs, hht_params, n_jobs
+    hht, fs, hht_params, memory, n_jobs
         As in :func:`make_cnn_svm_pipeline`.
     svm_C : sequence of float, default=(1.0, 10.0)
         Values of ``C`` tried for method 1.
@@ -201,7 +209,7 @@ def make_method_comparison(
     svm = CalibratedSVC(C=svm_C[0], random_state=random_state)
     net = HHTCNNClassifier(**{"random_state": random_state, **(net_params or {})})
     pipeline = Pipeline(
-        _hht_step(hht, fs, hht_params, n_jobs)
+        _hht_step(hht, fs, hht_params, n_jobs, memory)
         + [("cnn", cnn), ("scale", StandardScaler()), ("clf", svm)]
     )
     param_grid = [
@@ -222,12 +230,16 @@ def make_recommended_pipeline(
     freq_range=(20.0, 450.0),
     n_freq_bins=64,
     C=10.0,
+    memory=None,
+    backend="auto",
     n_jobs=None,
+    progress=False,
     random_state=None,
 ):
     """The pipeline we recommend to start with, chosen on real sEMG.
 
-    Two explicit views of the Hilbert spectrum, side by side
+    One empirical mode decomposition of each recording
+    (:class:`~sklearn_semg.EMDDecomposer`), read in two ways side by side
     (:class:`~sklearn.pipeline.FeatureUnion`), then ``StandardScaler`` and a
     :class:`~sklearn_semg.CalibratedSVC`:
 
@@ -238,10 +250,11 @@ def make_recommended_pipeline(
       energy per channel and frequency row).
 
     Under subject-wise cross-validation on the real MuscleTracker recordings
-    and on the biceps fatigue recording it beats the hand-crafted baseline
-    on all three tasks and the reference CNN+SVM by far (see
-    ``bench/bench_accuracy.py`` and the benchmarks page of the docs). Tune
-    ``C`` (``svm__C``) by inner cross-validation on a new task.
+    and on the biceps fatigue recording it beat the hand-crafted baseline on
+    those three tasks and the reference CNN+SVM by far (see
+    ``bench/bench_accuracy.py`` and the benchmarks page of the docs, which
+    also say how it was chosen). Tune ``C`` (``svm__C``) by inner
+    cross-validation on a new task.
 
     Parameters
     ----------
@@ -254,31 +267,36 @@ def make_recommended_pipeline(
         Frequency rows of the HHT behind the marginal spectrum.
     C : float, default=10.0
         SVC regularisation.
+    memory : str, path-like, joblib.Memory or None, default=None
+        Cache of the decompositions and of both views, per recording (see
+        :mod:`sklearn_semg.hht`): with it, a cross-validation or a search
+        over ``C`` decomposes each recording once in total.
+    backend : {"auto", "numba", "pyemd"}, default="auto"
+        EMD back-end (see :class:`~sklearn_semg.EMDDecomposer`).
     n_jobs : int or None, default=None
-        Parallel EMD over recordings (both views).
+        Parallel EMD over recordings.
+    progress : bool, default=False
+        Show a progress bar while recordings are decomposed.
     random_state : int, RandomState instance or None, default=None
         Seeds the SVC's probability calibration.
 
     Returns
     -------
     pipeline : Pipeline
-        Steps ``features`` (a FeatureUnion of ``hht_features`` and
-        ``spectrum``), ``scale``, ``svm``. Raw recordings in.
-
-    Notes
-    -----
-    Both views run their own EMD of each recording, so the HHT costs twice
-    what one view would.
+        Steps ``emd`` (:class:`~sklearn_semg.EMDDecomposer`), ``features``
+        (a FeatureUnion of ``hht_features`` and ``spectrum``), ``scale``,
+        ``svm``. Raw recordings in.
 
     Examples
     --------
     >>> from sklearn_semg import make_recommended_pipeline
     >>> [name for name, _ in make_recommended_pipeline(fs=1000).steps]
-    ['features', 'scale', 'svm']
+    ['emd', 'features', 'scale', 'svm']
     """
     from sklearn.pipeline import FeatureUnion
 
     from .features import HHTFeatures
+    from .hht import EMDDecomposer
 
     f_min, f_max = freq_range
     band = (f_min, min(f_max, 0.45 * fs))
@@ -292,7 +310,7 @@ def make_recommended_pipeline(
                     n_time_bins=64,
                     freq_range=band,
                     normalize=None,
-                    n_jobs=n_jobs,
+                    memory=memory,
                 ),
             ),
             ("marginal", MarginalSpectrum()),
@@ -300,62 +318,20 @@ def make_recommended_pipeline(
     )
     features = FeatureUnion(
         [
-            ("hht_features", HHTFeatures(fs=fs, freq_range=band, n_jobs=n_jobs)),
+            ("hht_features", HHTFeatures(fs=fs, freq_range=band, memory=memory)),
             ("spectrum", spectrum),
         ]
     )
     return Pipeline(
         [
+            (
+                "emd",
+                EMDDecomposer(
+                    backend=backend, memory=memory, n_jobs=n_jobs, progress=progress
+                ),
+            ),
             ("features", features),
             ("scale", StandardScaler()),
             ("svm", CalibratedSVC(C=C, random_state=random_state)),
         ]
-    )
-
-
-def _unflatten(Z, shape):
-    return Z.reshape(len(Z), *shape)
-
-
-def recommended_on_views(n_hht_features, matrix_shape, *, C=10.0, random_state=None):
-    """:func:`make_recommended_pipeline` on its two views, computed beforehand.
-
-    The HHT of a recording does not depend on the other recordings (with
-    ``normalize=None``), nor do its :class:`~sklearn_semg.HHTFeatures`; a
-    benchmark or a demo that cross-validates several methods computes them
-    once, stacks them as ``[HHTFeatures | flattened HHT matrices]`` and fits
-    this pipeline, which does per fold exactly what the recommended
-    pipeline's FeatureUnion does after its EMD.
-
-    Parameters
-    ----------
-    n_hht_features : int
-        Number of leading columns that hold HHTFeatures.
-    matrix_shape : tuple of int
-        ``(C, F, T)`` of the flattened matrices in the remaining columns.
-    C : float, default=10.0
-        SVC regularisation (``calibratedsvc__C`` in a search).
-    random_state : int, RandomState instance or None, default=None
-        Seeds the SVC's probability calibration.
-
-    Returns
-    -------
-    pipeline : Pipeline
-    """
-    from sklearn.compose import ColumnTransformer
-    from sklearn.pipeline import make_pipeline
-    from sklearn.preprocessing import FunctionTransformer
-
-    spectrum = make_pipeline(
-        FunctionTransformer(_unflatten, kw_args={"shape": tuple(matrix_shape)}),
-        MarginalSpectrum(),
-    )
-    views = ColumnTransformer(
-        [
-            ("hht_features", "passthrough", slice(0, n_hht_features)),
-            ("spectrum", spectrum, slice(n_hht_features, None)),
-        ]
-    )
-    return make_pipeline(
-        views, StandardScaler(), CalibratedSVC(C=C, random_state=random_state)
     )

@@ -30,6 +30,7 @@ CHECK_PARAMS = {
     # The checks' data have 2 to 20 columns, i.e. recordings of 2 to 20
     # samples, below the default minimum of 16 meant to catch transposed input.
     "HHTTransformer": dict(n_freq_bins=4, n_time_bins=4, flatten=True, min_n_times=2),
+    "EMDDecomposer": dict(min_n_times=2),
     # 2-D input is read as single-row matrices (n, 1, 1, n_features): one
     # stride-2 layer keeps at least 2 positions for 3 or more features.
     "CNNFeatureExtractor": dict(base_channels=4, num_layers=1, random_state=0),
@@ -87,6 +88,12 @@ _FEATURES_XFAIL = {
     "(fit_transform == fit().transform, n_samples kept, determinism) are "
     "asserted in tests/test_features.py.",
 }
+_DECOMPOSITIONS = (
+    "EMDDecomposer returns a 1-D object array of Decomposition (the IMFs of "
+    "recordings of any length), which this check compares as numbers; it passes "
+    "on EMDDecomposer followed by HHTTransformer (checked below as "
+    "DECOMPOSED_HHT), which reads them."
+)
 _SVC_WEIGHTS = (
     "CalibratedSVC fits a plain SVC, whose libsvm sample_weight rescales C per "
     "sample and is not equivalent to removing/repeating samples; scikit-learn "
@@ -105,6 +112,30 @@ EXPECTED_FAILED_CHECKS = {
         "columns, which HHTTransformer accepts by design (see above); its other "
         "parts (fit_transform == fit().transform, determinism, n_samples kept) "
         "are asserted in tests/test_hht.py.",
+    },
+    "EMDDecomposer": {
+        **dict.fromkeys(
+            [
+                "check_pipeline_consistency",
+                "check_estimators_pickle",
+                "check_estimators_pickle(readonly_memmap=True)",
+                "check_transformer_data_not_an_array",
+                "check_transformer_general",
+                "check_transformer_general(readonly_memmap=True)",
+                "check_methods_sample_order_invariance",
+                "check_methods_subset_invariance",
+                "check_fit_idempotent",
+            ],
+            _DECOMPOSITIONS,
+        ),
+        "check_n_features_in": _HHT_RAW.replace("HHTTransformer", "EMDDecomposer")
+        + "columns are time samples, and recordings of any length are accepted, so "
+        "there is no fixed n_features_in_.",
+        "check_n_features_in_after_fitting": _HHT_RAW.replace(
+            "HHTTransformer", "EMDDecomposer"
+        )
+        + "transform accepts recordings of any length, so a different number of "
+        "columns is not an error.",
     },
     "CNNFeatureExtractor": dict.fromkeys(_CNN_TWO_COLUMN_CHECKS, _TWO_COLUMNS),
     "CalibratedSVC": {
@@ -144,18 +175,48 @@ def _instance(cls):
     return cls(**CHECK_PARAMS.get(cls.__name__, {}))
 
 
-ESTIMATORS = [_instance(cls) for cls in discover_estimators()]
+def _decomposed_hht():
+    """EMDDecomposer -> HHTTransformer: the decomposer's output, read by the
+    step that consumes it, under the checks that compare outputs."""
+    from sklearn.pipeline import make_pipeline
+
+    return make_pipeline(
+        sklearn_semg.EMDDecomposer(min_n_times=2),
+        sklearn_semg.HHTTransformer(**CHECK_PARAMS["HHTTransformer"]),
+    )
+
+
+DECOMPOSED_HHT = _decomposed_hht()
+ESTIMATORS = [_instance(cls) for cls in discover_estimators()] + [DECOMPOSED_HHT]
 
 
 def _expected_failed_checks(estimator):
+    if estimator is DECOMPOSED_HHT:
+        # the same three checks as HHTTransformer alone, for the same reasons,
+        # and three that fail for any scikit-learn Pipeline of these steps
+        in_place = (
+            "scikit-learn's Pipeline fits the estimators of its public 'steps' "
+            "parameter in place (a property of Pipeline); each step alone passes "
+            "this check above."
+        )
+        return {
+            **EXPECTED_FAILED_CHECKS["HHTTransformer"],
+            "check_estimators_overwrite_params": in_place,
+            "check_dont_overwrite_parameters": in_place,
+            "check_transformer_preserve_dtypes": "Pipeline.set_output, which this "
+            "check calls, needs set_output on every step, and HHTTransformer has "
+            "none yet (it has no get_feature_names_out); HHTTransformer alone "
+            "passes this check above.",
+        }
     return EXPECTED_FAILED_CHECKS.get(type(estimator).__name__, {})
 
 
 def test_discovery_finds_every_public_estimator():
-    names = {type(est).__name__ for est in ESTIMATORS}
+    names = {type(est).__name__ for est in ESTIMATORS if est is not DECOMPOSED_HHT}
     assert names == {
         "CNNFeatureExtractor",
         "CalibratedSVC",
+        "EMDDecomposer",
         "EMGFeatures",
         "HHTCNNClassifier",
         "HHTFeatures",

@@ -29,17 +29,3 @@ def test_recommended_band_follows_the_sampling_rate():
     pipe = make_recommended_pipeline(fs=500)
     hht = pipe.named_steps["features"].transformer_list[1][1].named_steps["hht"]
     assert hht.freq_range == (20.0, 225.0)
-
-
-def test_views_pipeline_matches_the_recommended_pipeline(semg_factory):
-    from sklearn_semg.pipelines import recommended_on_views
-
-    X, y = semg_factory(16, n_channels=1, n_times=400, seed=5)
-    full = make_recommended_pipeline(fs=1000, random_state=0).fit(X, y)
-    union = full.named_steps["features"]
-    feats = union.transformer_list[0][1].transform(X)
-    mats = union.transformer_list[1][1].named_steps["hht"].transform(X)
-    Z = np.hstack([feats, mats.reshape(len(mats), -1)])
-    views = recommended_on_views(feats.shape[1], mats.shape[1:], random_state=0)
-    views.fit(Z, y)
-    np.testing.assert_allclose(views.predict_proba(Z), full.predict_proba(X), rtol=1e-6)

@@ -1,13 +1,14 @@
 """HHTFeatures: explicit features read off the Hilbert spectrum of sEMG."""
 
+from functools import partial
 from numbers import Integral, Real
 
 import numpy as np
-from joblib import Parallel, delayed
 from sklearn.base import _fit_context
-from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils._param_validation import Interval
 
-from ..hht import EMD_METHODS, decompose, instantaneous_amplitude_frequency
+from ..hht import instantaneous_amplitude_frequency
+from ..hht._decomposition import DECOMPOSITION_CONSTRAINTS, DecomposingMixin
 from ..utils._validation import MIN_N_TIMES
 from ._classic import _PerChannelFeatures
 
@@ -47,13 +48,9 @@ def _slope(t, values, valid):
 
 
 def _channel_features(
-    signal,
-    seed,
+    imfs,
     *,
     fs,
-    method,
-    max_imf,
-    emd_params,
     f_min,
     f_max,
     n_freq_bins,
@@ -61,11 +58,8 @@ def _channel_features(
     n_segments,
     n_imfs,
 ):
-    """The HHT features of one channel, in the order of the feature names."""
-    n_times = signal.shape[0]
-    imfs = decompose(
-        signal, method=method, max_imf=max_imf, seed=seed, emd_params=emd_params
-    )
+    """The HHT features of one channel's IMFs, in the order of the names."""
+    n_times = imfs.shape[1]
     if imfs.shape[0] == 0:  # an all-zero signal has no IMF
         imfs = np.zeros((1, n_times))
     amplitude, frequency = instantaneous_amplitude_frequency(imfs, fs)
@@ -115,14 +109,14 @@ def _channel_features(
     return np.concatenate([np.asarray(p, dtype=np.float64) for p in parts])
 
 
-def _recording_features(recording, seeds, **kwargs):
-    """Features of every channel of one recording, channel-major, 1-D."""
-    return np.concatenate(
-        [_channel_features(x, seeds[c], **kwargs) for c, x in enumerate(recording)]
+def _decomposition_features(decomposition, **kwargs):
+    """Features of every channel of one decomposed recording: ``(1-D,)``."""
+    return (
+        np.concatenate([_channel_features(c, **kwargs) for c in decomposition.imfs]),
     )
 
 
-class HHTFeatures(_PerChannelFeatures):
+class HHTFeatures(DecomposingMixin, _PerChannelFeatures):
     """Features read off the Hilbert spectrum of every channel.
 
     Each channel is decomposed into intrinsic mode functions (IMFs) by
@@ -154,6 +148,12 @@ class HHTFeatures(_PerChannelFeatures):
     These are ``n_freq_bins + log_energy + 4 + 2 * n_segments + n_imfs``
     features per channel (35 with the defaults); the output is channel-major.
 
+    ``X`` may also be the output of :class:`~sklearn_semg.EMDDecomposer`: the
+    recordings are then decomposed already, once for every HHT step that
+    follows it, and the decomposition parameters of this step (``max_imf``,
+    ``method``, ``emd_params``, ``backend``, ``random_state``) are not used;
+    the decomposer's apply.
+
     Parameters
     ----------
     fs : float, default=1000.0
@@ -182,7 +182,17 @@ class HHTFeatures(_PerChannelFeatures):
         Decomposition: plain EMD (deterministic), ensemble EMD, or complete
         ensemble EMD with adaptive noise (noise drawn from ``random_state``).
     emd_params : dict or None, default=None
-        Extra keyword arguments of the PyEMD class, e.g. ``{"trials": 20}``.
+        Extra keyword arguments of the PyEMD class, e.g. ``{"trials": 20}``;
+        a key that class does not take is an error.
+    backend : {"auto", "numba", "pyemd"}, default="auto"
+        ``"numba"``: the compiled EMD engine, which reproduces PyEMD to
+        round-off (bit for bit in our tests) many times faster; ``"pyemd"``:
+        the EMD-signal package; ``"auto"``: the compiled engine whenever it
+        supports the settings, else PyEMD.
+    memory : str, path-like, joblib.Memory or None, default=None
+        Cache of the decomposition and of the features of each recording,
+        keyed by its samples and every setting that changes them (see
+        :mod:`sklearn_semg.hht`). ``None``: no cache.
     n_jobs : int or None, default=None
         Number of joblib jobs over recordings; ``-1`` uses all cores.
     random_state : int, RandomState instance or None, default=None
@@ -240,18 +250,13 @@ class HHTFeatures(_PerChannelFeatures):
     """
 
     _parameter_constraints: dict = {
+        **DECOMPOSITION_CONSTRAINTS,
         "fs": [Interval(Real, 0, None, closed="neither")],
         "freq_range": [tuple, list, None],
         "n_freq_bins": [Interval(Integral, 1, None, closed="left")],
         "log_energy": ["boolean"],
         "n_segments": [Interval(Integral, 2, None, closed="left")],
         "n_imfs": [Interval(Integral, 0, None, closed="left")],
-        "max_imf": [Interval(Integral, -1, None, closed="left")],
-        "method": [StrOptions(set(EMD_METHODS))],
-        "emd_params": [dict, None],
-        "n_jobs": [Integral, None],
-        "random_state": ["random_state"],
-        "min_n_times": [Interval(Integral, 2, None, closed="left")],
     }
 
     def __init__(
@@ -266,6 +271,8 @@ class HHTFeatures(_PerChannelFeatures):
         max_imf=10,
         method="emd",
         emd_params=None,
+        backend="auto",
+        memory=None,
         n_jobs=None,
         random_state=None,
         min_n_times=MIN_N_TIMES,
@@ -279,6 +286,8 @@ class HHTFeatures(_PerChannelFeatures):
         self.max_imf = max_imf
         self.method = method
         self.emd_params = emd_params
+        self.backend = backend
+        self.memory = memory
         self.n_jobs = n_jobs
         self.random_state = random_state
         self.min_n_times = min_n_times
@@ -302,8 +311,10 @@ class HHTFeatures(_PerChannelFeatures):
         Parameters
         ----------
         X : array-like of shape (n_recordings, n_times) or \
-                (n_recordings, n_channels, n_times), or list of array-like
-            Raw recordings; a list may hold recordings of different lengths.
+                (n_recordings, n_channels, n_times), list of array-like, or \
+                output of EMDDecomposer
+            Raw recordings (a list may hold recordings of different lengths),
+            or their decompositions.
         y : None
             Ignored.
 
@@ -313,7 +324,8 @@ class HHTFeatures(_PerChannelFeatures):
             Fitted transformer.
         """
         f_min, f_max = self._check_freq_range(default=(0.0, float(self.fs) / 2))
-        self._validate_recordings(X, reset=True)
+        self._emd_settings()
+        self._check_input(X, reset=True)
         self.channel_feature_names_ = np.asarray(
             self._channel_feature_names(), dtype=object
         )
@@ -326,8 +338,10 @@ class HHTFeatures(_PerChannelFeatures):
         Parameters
         ----------
         X : array-like of shape (n_recordings, n_times) or \
-                (n_recordings, n_channels, n_times), or list of array-like
-            Raw recordings, with the number of channels seen at ``fit``.
+                (n_recordings, n_channels, n_times), list of array-like, or \
+                output of EMDDecomposer
+            Raw recordings or their decompositions, with the number of
+            channels seen at ``fit``.
 
         Returns
         -------
@@ -335,14 +349,10 @@ class HHTFeatures(_PerChannelFeatures):
                 n_features_per_channel), float64
             Channel-major: the columns of channel 0 first.
         """
-        recordings = self._validate_recordings(X, reset=False)
+        items = self._check_input(X, reset=False)
         f_min, f_max = self._check_freq_range(default=(0.0, float(self.fs) / 2))
-        seeds = self._channel_seeds(len(recordings), self.n_channels_)
-        kwargs = dict(
+        settings = dict(
             fs=float(self.fs),
-            method=self.method,
-            max_imf=self.max_imf,
-            emd_params=self.emd_params,
             f_min=f_min,
             f_max=f_max,
             n_freq_bins=self.n_freq_bins,
@@ -350,11 +360,14 @@ class HHTFeatures(_PerChannelFeatures):
             n_segments=self.n_segments,
             n_imfs=self.n_imfs,
         )
-        rows = Parallel(n_jobs=self.n_jobs)(
-            delayed(_recording_features)(rec, seeds[i], **kwargs)
-            for i, rec in enumerate(recordings)
+        rows = self._map_recordings(
+            partial(_decomposition_features, **settings),
+            self._as_decompositions(items),
+            kind="hht_features",
+            settings=settings,
+            desc="HHT features",
         )
-        return np.vstack(rows).astype(np.float64, copy=False)
+        return np.vstack([row for (row,) in rows]).astype(np.float64, copy=False)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

@@ -5,6 +5,9 @@ from scipy.signal import hilbert
 
 __all__ = ["hilbert_spectrum", "instantaneous_amplitude_frequency"]
 
+#: Samples (IMF rows x time) put through the Hilbert transform at once.
+_CHUNK_SAMPLES = 2**20
+
 
 def instantaneous_amplitude_frequency(imfs, fs):
     """Instantaneous amplitude and frequency of each IMF (Hilbert transform).
@@ -64,25 +67,33 @@ def hilbert_spectrum(imfs, fs, n_freq_bins, n_time_bins, freq_range=None):
     n_cells = n_freq_bins * n_time_bins
     if imfs.shape[0] == 0:
         return np.zeros((n_freq_bins, n_time_bins))
-    n_times = imfs.shape[1]
-    amplitude, frequency = instantaneous_amplitude_frequency(imfs, fs)
-
+    n_imfs, n_times = imfs.shape
     t = np.arange(n_times) / fs
     t_idx = (t / t[-1] * (n_time_bins - 1)).astype(np.intp)
     np.clip(t_idx, 0, n_time_bins - 1, out=t_idx)
 
-    if freq_range is None:
-        f_idx = (frequency / (fs / 2) * (n_freq_bins - 1)).astype(np.intp)
-        np.clip(f_idx, 0, n_freq_bins - 1, out=f_idx)
-        flat = f_idx * n_time_bins + t_idx
-    else:
-        f_min, f_max = freq_range
-        keep = (frequency >= f_min) & (frequency <= f_max)
-        f_idx = ((frequency - f_min) / (f_max - f_min) * (n_freq_bins - 1)).astype(
-            np.intp
+    # A long recording's IMFs go through the Hilbert transform a few rows at
+    # a time, so that memory stays a few arrays of its length; a short one's
+    # all at once (one bincount, as the reference adds them).
+    rows = max(1, _CHUNK_SAMPLES // n_times)
+    spectrum = None
+    for start in range(0, n_imfs, rows):
+        amplitude, frequency = instantaneous_amplitude_frequency(
+            imfs[start : start + rows], fs
         )
-        np.clip(f_idx, 0, n_freq_bins - 1, out=f_idx)
-        flat = f_idx * n_time_bins + t_idx
-        flat, amplitude = flat[keep], amplitude[keep]
-    spectrum = np.bincount(flat.ravel(), weights=amplitude.ravel(), minlength=n_cells)
+        if freq_range is None:
+            f_idx = (frequency / (fs / 2) * (n_freq_bins - 1)).astype(np.intp)
+            np.clip(f_idx, 0, n_freq_bins - 1, out=f_idx)
+            flat = f_idx * n_time_bins + t_idx
+        else:
+            f_min, f_max = freq_range
+            keep = (frequency >= f_min) & (frequency <= f_max)
+            f_idx = ((frequency - f_min) / (f_max - f_min) * (n_freq_bins - 1)).astype(
+                np.intp
+            )
+            np.clip(f_idx, 0, n_freq_bins - 1, out=f_idx)
+            flat = f_idx * n_time_bins + t_idx
+            flat, amplitude = flat[keep], amplitude[keep]
+        part = np.bincount(flat.ravel(), weights=amplitude.ravel(), minlength=n_cells)
+        spectrum = part if spectrum is None else spectrum + part
     return spectrum.reshape(n_freq_bins, n_time_bins)

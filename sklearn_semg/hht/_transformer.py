@@ -1,58 +1,52 @@
 """HHTTransformer: raw sEMG recordings to Hilbert-Huang time-frequency matrices."""
 
+from functools import partial
 from numbers import Integral, Real
 
 import numpy as np
-from joblib import Parallel, delayed
 from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
 from sklearn.utils._param_validation import Interval, StrOptions
 
-from ..utils._base import RecordingsMixin
 from ..utils._validation import MIN_N_TIMES
-from ._emd import EMD_METHODS, decompose
+from ._decomposition import DECOMPOSITION_CONSTRAINTS, DecomposingMixin
 from ._spectrum import hilbert_spectrum
 
 __all__ = ["HHTTransformer"]
 
 
-def _recording_hht(
-    recording,
-    seeds,
-    *,
-    fs,
-    n_freq_bins,
-    n_time_bins,
-    max_imf,
-    method,
-    emd_params,
-    freq_range,
-    per_matrix_max,
+def _decomposition_hht(
+    decomposition, *, fs, n_freq_bins, n_time_bins, freq_range, per_matrix_max
 ):
-    """HHT of every channel of one recording: (n_channels, F, T) float32."""
-    out = np.empty((recording.shape[0], n_freq_bins, n_time_bins), dtype=np.float32)
-    for c, signal in enumerate(recording):
-        imfs = decompose(
-            signal, method=method, max_imf=max_imf, seed=seeds[c], emd_params=emd_params
-        )
-        spectrum = hilbert_spectrum(imfs, fs, n_freq_bins, n_time_bins, freq_range)
+    """HHT of every channel of one decomposed recording: ``((C, F, T),)``."""
+    imfs = decomposition.imfs
+    out = np.empty((len(imfs), n_freq_bins, n_time_bins), dtype=np.float32)
+    for c, channel in enumerate(imfs):
+        spectrum = hilbert_spectrum(channel, fs, n_freq_bins, n_time_bins, freq_range)
         if per_matrix_max:
             peak = spectrum.max()
             if peak > 0:
                 spectrum = spectrum / peak
         out[c] = spectrum
-    return out
+    return (out,)
 
 
-class HHTTransformer(RecordingsMixin, TransformerMixin, BaseEstimator):
+class HHTTransformer(DecomposingMixin, TransformerMixin, BaseEstimator):
     """Raw sEMG recordings to Hilbert-Huang time-frequency matrices.
 
     Each channel of each recording is decomposed into intrinsic mode functions
-    (IMFs) by empirical mode decomposition (the EMD-signal package); the
-    Hilbert transform of every IMF gives an instantaneous amplitude and
+    (IMFs) by empirical mode decomposition (the compiled engine, which
+    reproduces the EMD-signal package, or that package itself: ``backend``);
+    the Hilbert transform of every IMF gives an instantaneous amplitude and
     frequency per sample, and the amplitudes are summed on a fixed
     ``(n_freq_bins, n_time_bins)`` grid. The time axis of every recording is
     mapped onto the same ``n_time_bins`` columns, so recordings of different
     lengths give matrices of the same shape.
+
+    ``X`` may also be the output of :class:`~sklearn_semg.EMDDecomposer`: the
+    recordings are then decomposed already, once for every HHT step that
+    follows it, and the decomposition parameters of this step (``max_imf``,
+    ``method``, ``emd_params``, ``backend``, ``random_state``) are not used;
+    the decomposer's apply.
 
     With the default parameters and a single-channel recording the output
     equals, to float32 precision, the reference notebook's
@@ -80,7 +74,13 @@ class HHTTransformer(RecordingsMixin, TransformerMixin, BaseEstimator):
         100) decompositions each.
     emd_params : dict or None, default=None
         Extra keyword arguments of the PyEMD class, e.g.
-        ``{"trials": 20, "noise_width": 0.05}`` for EEMD.
+        ``{"trials": 20, "noise_width": 0.05}`` for EEMD; a key that class
+        does not take is an error.
+    backend : {"auto", "numba", "pyemd"}, default="auto"
+        ``"numba"``: the compiled EMD engine, which reproduces PyEMD to
+        round-off (bit for bit in our tests) many times faster; ``"pyemd"``:
+        the EMD-signal package; ``"auto"``: the compiled engine whenever it
+        supports the settings (cubic splines, simple extrema), else PyEMD.
     freq_range : tuple of (float, float) or None, default=None
         ``(f_min, f_max)`` in Hz spread over the frequency rows, for example
         ``(20, 450)`` for the sEMG band. Samples outside are dropped. ``None``
@@ -107,6 +107,12 @@ class HHTTransformer(RecordingsMixin, TransformerMixin, BaseEstimator):
         If True, ``transform`` returns a 2-D array
         ``(n_recordings, n_channels * n_freq_bins * n_time_bins)`` for
         scikit-learn steps that expect one row per sample.
+    memory : str, path-like, joblib.Memory or None, default=None
+        Cache of the decomposition and of the matrices of each recording,
+        keyed by its samples and every setting that changes them (see
+        :mod:`sklearn_semg.hht`): a search over later steps, the folds of a
+        cross-validation and other steps with the same ``memory`` decompose
+        each recording once in total. ``None``: no cache.
     n_jobs : int or None, default=None
         Number of joblib jobs over recordings; ``-1`` uses all cores.
     random_state : int, RandomState instance or None, default=None
@@ -156,12 +162,10 @@ class HHTTransformer(RecordingsMixin, TransformerMixin, BaseEstimator):
     """
 
     _parameter_constraints: dict = {
+        **DECOMPOSITION_CONSTRAINTS,
         "fs": [Interval(Real, 0, None, closed="neither")],
         "n_freq_bins": [Interval(Integral, 2, None, closed="left")],
         "n_time_bins": [Interval(Integral, 2, None, closed="left")],
-        "max_imf": [Interval(Integral, -1, None, closed="left")],
-        "method": [StrOptions(set(EMD_METHODS))],
-        "emd_params": [dict, None],
         "freq_range": [tuple, list, None],
         "normalize": [StrOptions({"max", "global"}), None],
         "compression": [
@@ -171,10 +175,7 @@ class HHTTransformer(RecordingsMixin, TransformerMixin, BaseEstimator):
         ],
         "log_floor": [Interval(Real, 0, None, closed="neither")],
         "flatten": ["boolean"],
-        "n_jobs": [Integral, None],
-        "random_state": ["random_state"],
         "progress": ["boolean"],
-        "min_n_times": [Interval(Integral, 2, None, closed="left")],
     }
 
     def __init__(
@@ -186,11 +187,13 @@ class HHTTransformer(RecordingsMixin, TransformerMixin, BaseEstimator):
         max_imf=10,
         method="emd",
         emd_params=None,
+        backend="auto",
         freq_range=None,
         normalize="max",
         compression=None,
         log_floor=1e-3,
         flatten=False,
+        memory=None,
         n_jobs=None,
         random_state=None,
         progress=False,
@@ -202,11 +205,13 @@ class HHTTransformer(RecordingsMixin, TransformerMixin, BaseEstimator):
         self.max_imf = max_imf
         self.method = method
         self.emd_params = emd_params
+        self.backend = backend
         self.freq_range = freq_range
         self.normalize = normalize
         self.compression = compression
         self.log_floor = log_floor
         self.flatten = flatten
+        self.memory = memory
         self.n_jobs = n_jobs
         self.random_state = random_state
         self.progress = progress
@@ -219,8 +224,10 @@ class HHTTransformer(RecordingsMixin, TransformerMixin, BaseEstimator):
         Parameters
         ----------
         X : array-like of shape (n_recordings, n_times) or \
-                (n_recordings, n_channels, n_times), or list of array-like
-            Raw recordings; a list may hold recordings of different lengths.
+                (n_recordings, n_channels, n_times), list of array-like, or \
+                output of EMDDecomposer
+            Raw recordings (a list may hold recordings of different lengths),
+            or their decompositions.
         y : None
             Ignored.
 
@@ -242,7 +249,7 @@ class HHTTransformer(RecordingsMixin, TransformerMixin, BaseEstimator):
         ----------
         X : array-like of shape (n_recordings, n_times) or \
                 (n_recordings, n_channels, n_times), or list of array-like
-            Raw recordings.
+            Raw recordings or their decompositions.
         y : None
             Ignored.
 
@@ -257,11 +264,12 @@ class HHTTransformer(RecordingsMixin, TransformerMixin, BaseEstimator):
         return self._finish(matrices)
 
     def _fit(self, X):
-        """Validate and record the channels; return the recordings."""
+        """Validate the parameters and the input, record the channels."""
         self._check_freq_range()
-        recordings = self._validate_recordings(X, reset=True)
+        self._emd_settings()
+        items = self._check_input(X, reset=True)
         self.scale_ = 1.0
-        return recordings
+        return items
 
     def _learn_scale(self, matrices):
         """Median over recordings of their largest cell (all channels)."""
@@ -275,8 +283,10 @@ class HHTTransformer(RecordingsMixin, TransformerMixin, BaseEstimator):
         Parameters
         ----------
         X : array-like of shape (n_recordings, n_times) or \
-                (n_recordings, n_channels, n_times), or list of array-like
-            Raw recordings, with the number of channels seen at ``fit``.
+                (n_recordings, n_channels, n_times), list of array-like, or \
+                output of EMDDecomposer
+            Raw recordings or their decompositions, with the number of
+            channels seen at ``fit``.
 
         Returns
         -------
@@ -286,8 +296,7 @@ class HHTTransformer(RecordingsMixin, TransformerMixin, BaseEstimator):
             ``flatten=True``, shape ``(n_recordings, n_channels * n_freq_bins *
             n_time_bins)``.
         """
-        recordings = self._validate_recordings(X, reset=False)
-        return self._finish(self._compute(recordings))
+        return self._finish(self._compute(self._check_input(X, reset=False)))
 
     def _finish(self, matrices):
         """Global scale, compression and flattening of computed matrices."""
@@ -303,34 +312,28 @@ class HHTTransformer(RecordingsMixin, TransformerMixin, BaseEstimator):
             return matrices.reshape(len(matrices), -1)
         return matrices
 
-    def _compute(self, recordings):
-        n_channels = recordings[0].shape[0]
-        seeds = self._channel_seeds(len(recordings), n_channels)
-        kwargs = dict(
+    def _compute(self, items):
+        """Matrices of raw recordings or decompositions, before ``_finish``."""
+        decompositions = self._as_decompositions(items)
+        spectrum = dict(
             fs=float(self.fs),
             n_freq_bins=self.n_freq_bins,
             n_time_bins=self.n_time_bins,
-            max_imf=self.max_imf,
-            method=self.method,
-            emd_params=self.emd_params,
             freq_range=self._check_freq_range(),
             per_matrix_max=self.normalize == "max",
         )
-        tasks = (
-            delayed(_recording_hht)(rec, seeds[i], **kwargs)
-            for i, rec in enumerate(recordings)
+        results = self._map_recordings(
+            partial(_decomposition_hht, **spectrum),
+            decompositions,
+            kind="hht",
+            settings=spectrum,
+            desc="HHT",
         )
-        parallel = Parallel(n_jobs=self.n_jobs, return_as="generator")
-        results = parallel(tasks)
-        if self.progress:
-            from tqdm.auto import tqdm
-
-            results = tqdm(results, total=len(recordings), desc="HHT", unit="rec")
         out = np.empty(
-            (len(recordings), n_channels, self.n_freq_bins, self.n_time_bins),
+            (len(results), self.n_channels_, self.n_freq_bins, self.n_time_bins),
             dtype=np.float32,
         )
-        for i, matrices in enumerate(results):
+        for i, (matrices,) in enumerate(results):
             out[i] = matrices
         return out
 
