@@ -4,8 +4,6 @@ Hilbert spectrum binning, HHTTransformer.
 Pure numpy/scipy, plus the compiled EMD engine (numba, imported on first use);
 nothing here imports torch.
 
-Caching (``memory``)
---------------------
 The steps that decompose (:class:`EMDDecomposer`, :class:`HHTTransformer`,
 :class:`~sklearn_semg.HHTFeatures`) take ``memory``: a joblib ``Memory`` or a
 folder path, as :class:`sklearn.pipeline.Pipeline` does. Each recording's

@@ -120,6 +120,178 @@ def _pairwise_sum(a, lo, n):
 
 
 @njit(**_JIT)
+def _terms(new, old):
+    """The four terms of ``EMD.check_imf`` for one sample: ``new**2``,
+    ``diff**2``, ``(diff / new)**2`` and ``old**2``, ``diff = new - old``."""
+    diff = new - old
+    ratio = diff / new
+    return new * new, diff * diff, ratio * ratio, old * old
+
+
+@njit(**_JIT)
+def _block_sum4(imf, old, lo, n):
+    """:func:`_block_sum` of the four :func:`_terms` at once (eight
+    accumulators per term, in scalars)."""
+    if n < 8:
+        s0 = s1 = s2 = s3 = 0.0
+        for i in range(lo, lo + n):
+            t0, t1, t2, t3 = _terms(imf[i], old[i])
+            s0 += t0
+            s1 += t1
+            s2 += t2
+            s3 += t3
+        return s0, s1, s2, s3
+    t0, t1, t2, t3 = _terms(imf[lo + 0], old[lo + 0])
+    a0 = t0
+    b0 = t1
+    c0 = t2
+    e0 = t3
+    t0, t1, t2, t3 = _terms(imf[lo + 1], old[lo + 1])
+    a1 = t0
+    b1 = t1
+    c1 = t2
+    e1 = t3
+    t0, t1, t2, t3 = _terms(imf[lo + 2], old[lo + 2])
+    a2 = t0
+    b2 = t1
+    c2 = t2
+    e2 = t3
+    t0, t1, t2, t3 = _terms(imf[lo + 3], old[lo + 3])
+    a3 = t0
+    b3 = t1
+    c3 = t2
+    e3 = t3
+    t0, t1, t2, t3 = _terms(imf[lo + 4], old[lo + 4])
+    a4 = t0
+    b4 = t1
+    c4 = t2
+    e4 = t3
+    t0, t1, t2, t3 = _terms(imf[lo + 5], old[lo + 5])
+    a5 = t0
+    b5 = t1
+    c5 = t2
+    e5 = t3
+    t0, t1, t2, t3 = _terms(imf[lo + 6], old[lo + 6])
+    a6 = t0
+    b6 = t1
+    c6 = t2
+    e6 = t3
+    t0, t1, t2, t3 = _terms(imf[lo + 7], old[lo + 7])
+    a7 = t0
+    b7 = t1
+    c7 = t2
+    e7 = t3
+    i = 8
+    stop = n - (n % 8)
+    while i < stop:
+        t0, t1, t2, t3 = _terms(imf[lo + i + 0], old[lo + i + 0])
+        a0 += t0
+        b0 += t1
+        c0 += t2
+        e0 += t3
+        t0, t1, t2, t3 = _terms(imf[lo + i + 1], old[lo + i + 1])
+        a1 += t0
+        b1 += t1
+        c1 += t2
+        e1 += t3
+        t0, t1, t2, t3 = _terms(imf[lo + i + 2], old[lo + i + 2])
+        a2 += t0
+        b2 += t1
+        c2 += t2
+        e2 += t3
+        t0, t1, t2, t3 = _terms(imf[lo + i + 3], old[lo + i + 3])
+        a3 += t0
+        b3 += t1
+        c3 += t2
+        e3 += t3
+        t0, t1, t2, t3 = _terms(imf[lo + i + 4], old[lo + i + 4])
+        a4 += t0
+        b4 += t1
+        c4 += t2
+        e4 += t3
+        t0, t1, t2, t3 = _terms(imf[lo + i + 5], old[lo + i + 5])
+        a5 += t0
+        b5 += t1
+        c5 += t2
+        e5 += t3
+        t0, t1, t2, t3 = _terms(imf[lo + i + 6], old[lo + i + 6])
+        a6 += t0
+        b6 += t1
+        c6 += t2
+        e6 += t3
+        t0, t1, t2, t3 = _terms(imf[lo + i + 7], old[lo + i + 7])
+        a7 += t0
+        b7 += t1
+        c7 += t2
+        e7 += t3
+        i += 8
+    s0 = ((a0 + a1) + (a2 + a3)) + ((a4 + a5) + (a6 + a7))
+    s1 = ((b0 + b1) + (b2 + b3)) + ((b4 + b5) + (b6 + b7))
+    s2 = ((c0 + c1) + (c2 + c3)) + ((c4 + c5) + (c6 + c7))
+    s3 = ((e0 + e1) + (e2 + e3)) + ((e4 + e5) + (e6 + e7))
+    while i < n:
+        t0, t1, t2, t3 = _terms(imf[lo + i], old[lo + i])
+        s0 += t0
+        s1 += t1
+        s2 += t2
+        s3 += t3
+        i += 1
+    return s0, s1, s2, s3
+
+
+@njit(**_JIT)
+def _check_sums(imf, old):
+    """``np.sum`` of each of the four :func:`_terms` over the signal, in
+    numpy's pairwise order (the tree of :func:`_pairwise_sum`), in one pass.
+    """
+    n = imf.shape[0]
+    if n <= 128:
+        return _block_sum4(imf, old, 0, n)
+    starts = np.empty(64, dtype=np.int64)
+    sizes = np.empty(64, dtype=np.int64)
+    stages = np.empty(64, dtype=np.int64)
+    lefts = np.empty((64, 4))
+    top = 0
+    starts[0] = 0
+    sizes[0] = n
+    stages[0] = 0
+    v0 = v1 = v2 = v3 = 0.0
+    while top >= 0:
+        m = sizes[top]
+        if stages[top] == 0:
+            if m <= 128:
+                v0, v1, v2, v3 = _block_sum4(imf, old, starts[top], m)
+                top -= 1
+                continue
+            half = m // 2
+            half -= half % 8
+            stages[top] = 1
+            starts[top + 1] = starts[top]
+            sizes[top + 1] = half
+            stages[top + 1] = 0
+            top += 1
+        elif stages[top] == 1:
+            lefts[top, 0] = v0
+            lefts[top, 1] = v1
+            lefts[top, 2] = v2
+            lefts[top, 3] = v3
+            half = m // 2
+            half -= half % 8
+            stages[top] = 2
+            starts[top + 1] = starts[top] + half
+            sizes[top + 1] = m - half
+            stages[top + 1] = 0
+            top += 1
+        else:
+            v0 = lefts[top, 0] + v0
+            v1 = lefts[top, 1] + v1
+            v2 = lefts[top, 2] + v2
+            v3 = lefts[top, 3] + v3
+            top -= 1
+    return v0, v1, v2, v3
+
+
+@njit(**_JIT)
 def _round_half_even(s):
     """``np.round(s / 2.0)`` for a non-negative integer ``s``."""
     half = s // 2
@@ -134,32 +306,45 @@ def _find_extrema(S, d, imax, imin, work_max, work_min, debs, fins):
     indices of the maxima and minima; returns ``(n_max, n_min, n_zero)``,
     where ``n_zero`` is the length of PyEMD's zero-crossing index list."""
     N = S.shape[0]
-    # zero crossings: strict sign changes, plus one per run of exact zeros
+    # zero crossings (strict sign changes), differences, and whether there
+    # are exact zeros or plateaus at all: one pass that vectorises
     n_zero = 0
+    any_zero = False
+    flat = False
     for i in range(N - 1):
-        if S[i] * S[i + 1] < 0.0:
-            n_zero += 1
-    previous_zero = False
-    for i in range(N):
-        if S[i] == 0.0:
-            if not previous_zero:
-                n_zero += 1
-            previous_zero = True
-        else:
-            previous_zero = False
+        a = S[i]
+        b = S[i + 1]
+        n_zero += a * b < 0.0
+        any_zero |= a == 0.0
+        diff = b - a
+        flat |= diff == 0.0
+        d[i] = diff
+    any_zero |= S[N - 1] == 0.0
+    if any_zero:  # plus one per run of exact zeros
+        previous_zero = False
+        for i in range(N):
+            is_zero = S[i] == 0.0
+            n_zero += is_zero & (not previous_zero)
+            previous_zero = is_zero
 
-    for i in range(N - 1):
-        d[i] = S[i + 1] - S[i]
+    # strict extrema (sign changes of d), branchless: indices are stored
+    # unconditionally and kept by advancing the count (data-dependent
+    # branches mispredict on noise-like signals)
     n_max = 0
     n_min = 0
     for i in range(N - 2):
-        if d[i] * d[i + 1] < 0.0:
-            if d[i] < 0.0:
-                work_min[n_min] = i + 1
-                n_min += 1
-            elif d[i] > 0.0:
-                work_max[n_max] = i + 1
-                n_max += 1
+        d0 = d[i]
+        change = d0 * d[i + 1] < 0.0
+        imin[n_min] = i + 1
+        n_min += change & (d0 < 0.0)
+        imax[n_max] = i + 1
+        n_max += change & (d0 > 0.0)
+    if not flat:  # no plateau: done
+        return n_max, n_min, n_zero
+    for k in range(n_max):
+        work_max[k] = imax[k]
+    for k in range(n_min):
+        work_min[k] = imin[k]
 
     # plateaus: runs of d == 0, from debs to fins (exclusive), in d's indices
     n_runs = 0
@@ -356,13 +541,11 @@ def _knots(S, ext, n_ext, left, n_left, lsym, right, n_right, rsym, kt, kz):
 
 
 @njit(**_JIT)
-def _spline_not_a_knot(x, y, n, N, out, dx, slope, dl, dd, du, b):
-    """``CubicSpline(x[:n], y[:n])(arange(N))`` for ``n >= 4`` knots that
-    cover ``[0, N - 1]``."""
+def _not_a_knot_system(x, y, n, dx, slope, dl, dd, du, b):
+    """scipy's tridiagonal system of a not-a-knot ``CubicSpline`` (slopes)."""
     for i in range(n - 1):
         dx[i] = x[i + 1] - x[i]
         slope[i] = (y[i + 1] - y[i]) / dx[i]
-    # the tridiagonal system of scipy's not-a-knot CubicSpline
     d = x[2] - x[0]
     dd[0] = dx[1]
     du[0] = d
@@ -379,69 +562,90 @@ def _spline_not_a_knot(x, y, n, N, out, dx, slope, dl, dd, du, b):
         dx[n - 2] * dx[n - 2] * slope[n - 3]
         + (2 * d + dx[n - 2]) * dx[n - 3] * slope[n - 2]
     ) / d
-    # LAPACK dgtsv: Gaussian elimination with partial pivoting (one rhs);
-    # dl is reused for the second superdiagonal after a row interchange
-    for i in range(n - 2):
-        if abs(dd[i]) >= abs(dl[i]):
-            if dd[i] == 0.0:
-                return STATUS_DEFER
-            fact = dl[i] / dd[i]
-            dd[i + 1] = dd[i + 1] - fact * du[i]
-            b[i + 1] = b[i + 1] - fact * b[i]
-            dl[i] = 0.0
-        else:
-            fact = dd[i] / dl[i]
-            dd[i] = dl[i]
-            temp = dd[i + 1]
-            dd[i + 1] = du[i] - fact * temp
-            dl[i] = du[i + 1]
-            du[i + 1] = -fact * dl[i]
-            du[i] = temp
-            temp = b[i]
-            b[i] = b[i + 1]
-            b[i + 1] = temp - fact * b[i + 1]
-    i = n - 2
+
+
+@njit(**_JIT)
+def _gtsv_eliminate(i, dl, dd, du, b, last):
+    """Row ``i`` of LAPACK dgtsv's elimination (partial pivoting, one rhs);
+    ``dl[i]`` becomes the second superdiagonal. False if singular."""
     if abs(dd[i]) >= abs(dl[i]):
         if dd[i] == 0.0:
-            return STATUS_DEFER
+            return False
         fact = dl[i] / dd[i]
         dd[i + 1] = dd[i + 1] - fact * du[i]
         b[i + 1] = b[i + 1] - fact * b[i]
+        if not last:
+            dl[i] = 0.0
     else:
         fact = dd[i] / dl[i]
         dd[i] = dl[i]
         temp = dd[i + 1]
         dd[i + 1] = du[i] - fact * temp
+        if not last:
+            dl[i] = du[i + 1]
+            du[i + 1] = -fact * dl[i]
         du[i] = temp
         temp = b[i]
         b[i] = b[i + 1]
         b[i + 1] = temp - fact * b[i + 1]
-    if dd[n - 1] == 0.0:
-        return STATUS_DEFER
-    b[n - 1] = b[n - 1] / dd[n - 1]
-    b[n - 2] = (b[n - 2] - du[n - 2] * b[n - 1]) / dd[n - 2]
-    for i in range(n - 3, -1, -1):
-        b[i] = (b[i] - du[i] * b[i + 1] - dl[i] * b[i + 2]) / dd[i]
-    # b now holds the slopes s: CubicHermiteSpline's coefficients (into the
-    # spent dl and du), evaluated as scipy's PPoly does, in one sweep
+    return True
+
+
+@njit(**_JIT)
+def _gtsv_pair(na, dla, dda, dua, ba, nb, dlb, ddb, dub, bb):
+    """Two tridiagonal systems solved as LAPACK's dgtsv solves each, row by
+    row side by side: the two chains of dependent divisions overlap in the
+    processor. ``ba``/``bb`` receive the solutions; False if one is singular.
+    """
+    ok = True
+    for i in range(max(na, nb) - 2):
+        if i < na - 2:
+            ok &= _gtsv_eliminate(i, dla, dda, dua, ba, False)
+        if i < nb - 2:
+            ok &= _gtsv_eliminate(i, dlb, ddb, dub, bb, False)
+    ok &= _gtsv_eliminate(na - 2, dla, dda, dua, ba, True)
+    ok &= _gtsv_eliminate(nb - 2, dlb, ddb, dub, bb, True)
+    if not ok or dda[na - 1] == 0.0 or ddb[nb - 1] == 0.0:
+        return False
+    ba[na - 1] = ba[na - 1] / dda[na - 1]
+    ba[na - 2] = (ba[na - 2] - dua[na - 2] * ba[na - 1]) / dda[na - 2]
+    bb[nb - 1] = bb[nb - 1] / ddb[nb - 1]
+    bb[nb - 2] = (bb[nb - 2] - dub[nb - 2] * bb[nb - 1]) / ddb[nb - 2]
+    for k in range(max(na, nb) - 2):
+        i = na - 3 - k
+        if i >= 0:
+            ba[i] = (ba[i] - dua[i] * ba[i + 1] - dla[i] * ba[i + 2]) / dda[i]
+        i = nb - 3 - k
+        if i >= 0:
+            bb[i] = (bb[i] - dub[i] * bb[i + 1] - dlb[i] * bb[i + 2]) / ddb[i]
+    return True
+
+
+@njit(**_JIT)
+def _hermite_evaluate(x, y, n, N, out, dx, slope, s, c0, c1):
+    """CubicHermiteSpline's coefficients from the slopes ``s`` (into ``c0``,
+    ``c1``), evaluated on ``arange(N)`` as scipy's PPoly evaluates them."""
     for i in range(n - 1):
-        t = (b[i] + b[i + 1] - 2 * slope[i]) / dx[i]
-        dl[i] = t / dx[i]
-        du[i] = (slope[i] - b[i]) / dx[i] - t
-    k = 0
-    for j in range(N):
-        xv = float(j)
-        while k < n - 2 and xv >= x[k + 1]:
-            k += 1
-        u = xv - x[k]
-        res = y[k]
-        res = res + b[k] * u
-        z = u * u
-        res = res + du[k] * z
-        z = z * u
-        res = res + dl[k] * z
-        out[j] = res
-    return STATUS_OK
+        t = (s[i] + s[i + 1] - 2 * slope[i]) / dx[i]
+        c0[i] = t / dx[i]
+        c1[i] = (slope[i] - s[i]) / dx[i] - t
+    # interval k holds the samples x[k] <= j < x[k + 1] (the last one also
+    # j == x[n - 1]); the inner loop has no branch, so it vectorises
+    j = 0
+    for k in range(n - 1):
+        stop = N if k == n - 2 else min(N, int(np.ceil(x[k + 1])))
+        if stop <= j:
+            continue
+        xk = x[k]
+        a3 = c0[k]
+        a2 = c1[k]
+        a1 = s[k]
+        a0 = y[k]
+        for i in range(j, stop):
+            u = float(i) - xk
+            z = u * u
+            out[i] = ((a0 + a1 * u) + a2 * z) + a3 * (z * u)
+        j = stop
 
 
 @njit(**_JIT)
@@ -485,19 +689,71 @@ def _spline_3pts(x, y, N, out):
 
 
 @njit(**_JIT)
-def _envelope(kt, kz, n, N, out, dx, slope, dl, dd, du, b):
-    """The envelope through ``n`` knots on ``arange(N)`` (PyEMD's
-    ``spline_points`` with ``spline_kind="cubic"``)."""
+def _knots_usable(kt, n, N):
+    """What PyEMD's ``spline_points`` needs of the knots, else STATUS_DEFER."""
     if n < 3:
-        return STATUS_DEFER  # PyEMD fails to unpack its three-point spline
+        return False  # PyEMD fails to unpack its three-point spline
     for k in range(n - 1):
         if not kt[k + 1] > kt[k]:
-            return STATUS_DEFER  # CubicSpline: x must be strictly increasing
-    if kt[0] > 0.0 or kt[n - 1] < N - 1:
-        return STATUS_DEFER  # the envelope would not cover the signal
+            return False  # CubicSpline: x must be strictly increasing
+    return kt[0] <= 0.0 and kt[n - 1] >= N - 1  # else no full envelope
+
+
+@njit(**_JIT)
+def _finite(kz, n):
+    for k in range(n):
+        if not np.isfinite(kz[k]):
+            return False
+    return True
+
+
+@njit(**_JIT)
+def _envelopes(ktu, kzu, nu, ktl, kzl, nl, N, upper, lower, wu, wl):
+    """Upper and lower envelopes through their knots on ``arange(N)``, as
+    PyEMD's ``spline_points`` with ``spline_kind="cubic"`` (``CubicSpline``
+    from four knots, PyEMD's three-point spline for three). ``wu`` and ``wl``
+    are (6, n) work arrays. Returns a status."""
+    if not (_knots_usable(ktu, nu, N) and _knots_usable(ktl, nl, N)):
+        return STATUS_DEFER
+    # CubicSpline rejects non-finite values (PyEMD's three-point spline not)
+    if (nu > 3 and not _finite(kzu, nu)) or (nl > 3 and not _finite(kzl, nl)):
+        return STATUS_DEFER
+    if nu > 3 and nl > 3:
+        _not_a_knot_system(ktu, kzu, nu, wu[0], wu[1], wu[2], wu[3], wu[4], wu[5])
+        _not_a_knot_system(ktl, kzl, nl, wl[0], wl[1], wl[2], wl[3], wl[4], wl[5])
+        if not _gtsv_pair(
+            nu, wu[2], wu[3], wu[4], wu[5], nl, wl[2], wl[3], wl[4], wl[5]
+        ):
+            return STATUS_DEFER
+        _hermite_evaluate(ktu, kzu, nu, N, upper, wu[0], wu[1], wu[5], wu[2], wu[4])
+        _hermite_evaluate(ktl, kzl, nl, N, lower, wl[0], wl[1], wl[5], wl[2], wl[4])
+        return STATUS_OK
+    if not _single_envelope(ktu, kzu, nu, N, upper, wu):
+        return STATUS_DEFER
+    if not _single_envelope(ktl, kzl, nl, N, lower, wl):
+        return STATUS_DEFER
+    return STATUS_OK
+
+
+@njit(**_JIT)
+def _single_envelope(kt, kz, n, N, out, w):
     if n == 3:
-        return _spline_3pts(kt, kz, N, out)
-    return _spline_not_a_knot(kt, kz, n, N, out, dx, slope, dl, dd, du, b)
+        _spline_3pts(kt, kz, N, out)
+        return True
+    _not_a_knot_system(kt, kz, n, w[0], w[1], w[2], w[3], w[4], w[5])
+    ok = True
+    for i in range(n - 2):
+        ok &= _gtsv_eliminate(i, w[2], w[3], w[4], w[5], False)
+    ok &= _gtsv_eliminate(n - 2, w[2], w[3], w[4], w[5], True)
+    if not ok or w[3][n - 1] == 0.0:
+        return False
+    dl, dd, du, b = w[2], w[3], w[4], w[5]
+    b[n - 1] = b[n - 1] / dd[n - 1]
+    b[n - 2] = (b[n - 2] - du[n - 2] * b[n - 1]) / dd[n - 2]
+    for i in range(n - 3, -1, -1):
+        b[i] = (b[i] - du[i] * b[i + 1] - dl[i] * b[i + 2]) / dd[i]
+    _hermite_evaluate(kt, kz, n, N, out, w[0], w[1], b, dl, du)
+    return True
 
 
 @njit(**_JIT)
@@ -543,31 +799,33 @@ def emd_kernel(
     lmin = np.empty(side, dtype=np.int64)
     rmax = np.empty(side, dtype=np.int64)
     rmin = np.empty(side, dtype=np.int64)
-    n_knots = N + 2 * side
-    kt = np.empty(n_knots)
-    kz = np.empty(n_knots)
-    dx = np.empty(n_knots)
-    slope = np.empty(n_knots)
-    dl = np.empty(n_knots)
-    dd = np.empty(n_knots)
-    du = np.empty(n_knots)
-    b = np.empty(n_knots)
+    n_knots = N // 2 + 2 * side + 2  # extrema of one kind, mirrored ends
+    ktu = np.empty(n_knots)
+    kzu = np.empty(n_knots)
+    ktl = np.empty(n_knots)
+    kzl = np.empty(n_knots)
+    wu = np.empty((6, n_knots))
+    wl = np.empty((6, n_knots))
 
     n_imfs = 0
     ext_no = -1
+    n_max = n_min = n_zero = 0
     finished = False
     while not finished:
         for j in range(N):
             imf[j] = S[j] - acc[j]
         n = 0
         n_h = 0
+        known = False  # imax/imin already hold the extrema of imf
         while True:
             n += 1
             if n >= max_iteration:
                 break
-            n_max, n_min, n_zero = _find_extrema(
-                imf, d, imax, imin, work_max, work_min, debs, fins
-            )
+            if not known:
+                n_max, n_min, n_zero = _find_extrema(
+                    imf, d, imax, imin, work_max, work_min, debs, fins
+                )
+            known = False
             ext_no = n_max + n_min
             if ext_no <= 2:  # a trend: the decomposition is finished
                 finished = True
@@ -579,29 +837,32 @@ def emd_kernel(
             if status != STATUS_OK:
                 return rows[:0], status
             nk_max = _knots(
-                imf, imax, n_max, lmax, n_lmax, lsym, rmax, n_rmax, rsym, kt, kz
+                imf, imax, n_max, lmax, n_lmax, lsym, rmax, n_rmax, rsym, ktu, kzu
+            )
+            nk_min = _knots(
+                imf, imin, n_min, lmin, n_lmin, lsym, rmin, n_rmin, rsym, ktl, kzl
             )
             max_negative = False
             for k in range(nk_max):
-                if kz[k] < 0.0:
-                    max_negative = True
-            status = _envelope(kt, kz, nk_max, N, env_max, dx, slope, dl, dd, du, b)
-            if status != STATUS_OK:
-                return rows[:0], status
-            nk_min = _knots(
-                imf, imin, n_min, lmin, n_lmin, lsym, rmin, n_rmin, rsym, kt, kz
-            )
+                max_negative |= kzu[k] < 0.0
             min_positive = False
             for k in range(nk_min):
-                if kz[k] > 0.0:
-                    min_positive = True
-            status = _envelope(kt, kz, nk_min, N, env_min, dx, slope, dl, dd, du, b)
+                min_positive |= kzl[k] > 0.0
+            status = _envelopes(
+                ktu, kzu, nk_max, ktl, kzl, nk_min, N, env_max, env_min, wu, wl
+            )
             if status != STATUS_OK:
                 return rows[:0], status
             # sift
+            hi = imf[0]
+            lo = imf[0]
             for j in range(N):
-                imf_old[j] = imf[j]
-                imf[j] = imf[j] - 0.5 * (env_max[j] + env_min[j])
+                value = imf[j]
+                imf_old[j] = value
+                # as Python's max() and min(), which PyEMD calls (NaN included)
+                hi = value if value > hi else hi
+                lo = value if value < lo else lo
+                imf[j] = value - 0.5 * (env_max[j] + env_min[j])
 
             if fixe:
                 if n >= fixe:
@@ -610,6 +871,7 @@ def emd_kernel(
             n_max, n_min, n_zero = _find_extrema(
                 imf, d, imax, imin, work_max, work_min, debs, fins
             )
+            known = True  # the next iteration starts from these
             ext_no = n_max + n_min
             if fixe_h:
                 if n == 1:
@@ -621,37 +883,17 @@ def emd_kernel(
                 if n_h >= fixe_h:
                     break
                 continue
-            # EMD.check_imf
+            # EMD.check_imf (hi, lo: range of the proto-IMF before the sift)
             is_imf = False
             if not (max_negative or min_positive):
-                for j in range(N):
-                    scratch[j] = imf[j] * imf[j]
-                if not _pairwise_sum(scratch, 0, N) < 1e-10:
-                    for j in range(N):
-                        diff = imf[j] - imf_old[j]
-                        scratch[j] = diff * diff
-                    diff_sq_sum = _pairwise_sum(scratch, 0, N)
-                    hi = imf_old[0]
-                    lo = imf_old[0]
-                    for j in range(1, N):
-                        if imf_old[j] > hi:
-                            hi = imf_old[j]
-                        if imf_old[j] < lo:
-                            lo = imf_old[j]
-                    if diff_sq_sum / (hi - lo) < svar_thr:
+                new_sq, diff_sq, ratio_sq, old_sq = _check_sums(imf, imf_old)
+                if not new_sq < 1e-10:
+                    if diff_sq / (hi - lo) < svar_thr:
                         is_imf = True
-                    else:
-                        for j in range(N):
-                            ratio = (imf[j] - imf_old[j]) / imf[j]
-                            scratch[j] = ratio * ratio
-                        if _pairwise_sum(scratch, 0, N) < std_thr:
-                            is_imf = True
-                        else:
-                            for j in range(N):
-                                scratch[j] = imf_old[j] * imf_old[j]
-                            old_sq_sum = _pairwise_sum(scratch, 0, N)
-                            if diff_sq_sum / old_sq_sum < energy_ratio_thr:
-                                is_imf = True
+                    elif ratio_sq < std_thr:
+                        is_imf = True
+                    elif diff_sq / old_sq < energy_ratio_thr:
+                        is_imf = True
             if is_imf and abs(ext_no - n_zero) < 2:
                 break
 
