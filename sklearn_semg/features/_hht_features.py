@@ -49,6 +49,7 @@ def _slope(t, values, valid):
 
 def _channel_features(
     imfs,
+    instantaneous,
     *,
     fs,
     f_min,
@@ -62,7 +63,10 @@ def _channel_features(
     n_times = imfs.shape[1]
     if imfs.shape[0] == 0:  # an all-zero signal has no IMF
         imfs = np.zeros((1, n_times))
-    amplitude, frequency = instantaneous_amplitude_frequency(imfs, fs)
+        instantaneous = None
+    if instantaneous is None:
+        instantaneous = instantaneous_amplitude_frequency(imfs, fs)
+    amplitude, frequency = instantaneous
     energy = amplitude**2
     in_band = (frequency >= f_min) & (frequency <= f_max)
     band_energy = np.where(in_band, energy, 0.0)
@@ -111,8 +115,19 @@ def _channel_features(
 
 def _decomposition_features(decomposition, **kwargs):
     """Features of every channel of one decomposed recording: ``(1-D,)``."""
+    imfs = decomposition.imfs
+    # a decomposition shared with other steps keeps its Hilbert transform
+    if decomposition.shared:
+        shared = decomposition.instantaneous(kwargs["fs"])
+    else:
+        shared = [None] * len(imfs)
     return (
-        np.concatenate([_channel_features(c, **kwargs) for c in decomposition.imfs]),
+        np.concatenate(
+            [
+                _channel_features(c, h, **kwargs)
+                for c, h in zip(imfs, shared, strict=True)
+            ]
+        ),
     )
 
 

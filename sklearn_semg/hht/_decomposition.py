@@ -31,6 +31,7 @@ from ._emd import (
     decompose,
     resolve_backend,
 )
+from ._spectrum import instantaneous_amplitude_frequency
 
 __all__ = [
     "DECOMPOSITION_CONSTRAINTS",
@@ -92,19 +93,43 @@ class Decomposition:
         The IMFs of each channel, the residue last (as
         :func:`~sklearn_semg.hht.decompose` returns them); ``n_imfs_c`` may
         differ between channels.
+    shared : bool
+        True for the output of :class:`EMDDecomposer`, which several steps
+        may read: it keeps its :meth:`instantaneous` amplitude and frequency
+        once computed (twice the memory of its IMFs), so that they are
+        computed once.
     """
 
-    __slots__ = ("_cache", "_imfs", "_recording", "_seeds", "key", "settings")
+    __slots__ = (
+        "_cache",
+        "_imfs",
+        "_instantaneous",
+        "_recording",
+        "_seeds",
+        "key",
+        "settings",
+        "shared",
+    )
 
     def __init__(
-        self, *, key, settings, imfs=None, recording=None, seeds=None, cache=None
+        self,
+        *,
+        key,
+        settings,
+        imfs=None,
+        recording=None,
+        seeds=None,
+        cache=None,
+        shared=False,
     ):
         self.key = key
         self.settings = settings
+        self.shared = shared
         self._imfs = None if imfs is None else tuple(imfs)
         self._recording = recording
         self._seeds = seeds
         self._cache = cache
+        self._instantaneous = None
 
     @property
     def n_channels(self):
@@ -126,6 +151,33 @@ class Decomposition:
                     self._cache.put(self.key, imfs)
             self._imfs = tuple(imfs)
         return self._imfs
+
+    def instantaneous(self, fs):
+        """Instantaneous amplitude and frequency of every IMF of every channel.
+
+        :func:`~sklearn_semg.hht.instantaneous_amplitude_frequency` of each
+        channel's IMFs. A decomposition that several steps read (the output
+        of :class:`EMDDecomposer`, ``shared``) keeps the result, so the
+        Hilbert transform runs once for all of them.
+
+        Parameters
+        ----------
+        fs : float
+            Sampling rate in Hz.
+
+        Returns
+        -------
+        per_channel : tuple of (amplitude, frequency)
+            Two arrays of shape ``(n_imfs_c, n_times)`` per channel.
+        """
+        fs = float(fs)
+        memo = self._instantaneous
+        if memo is not None and memo[0] == fs:
+            return memo[1]
+        result = tuple(instantaneous_amplitude_frequency(c, fs) for c in self.imfs)
+        if self.shared:
+            self._instantaneous = (fs, result)
+        return result
 
     def __repr__(self):
         method = self.settings.get("method", "?")
@@ -436,6 +488,7 @@ class EMDDecomposer(DecomposingMixin, TransformerMixin, BaseEstimator):
             d._recording = d._seeds = None
         out = np.empty(len(decompositions), dtype=object)
         for i, d in enumerate(decompositions):
+            d.shared = True
             out[i] = d
         return out
 

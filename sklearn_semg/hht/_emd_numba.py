@@ -778,22 +778,23 @@ def emd_kernel(
     N = S.shape[0]
     if N < 3:
         return np.empty((0, N)), STATUS_DEFER
-    cap = 12
+    # Memory: the output rows, six arrays of the signal's length and about
+    # seven of half of it (indices of extrema of one kind, spline knots).
+    cap = max_imf + 1 if max_imf > 0 else 12  # IMFs and the residue
     rows = np.empty((cap, N))
     acc = np.zeros(N)  # running sum of the IMFs, in row order as np.sum
-    acc_before = np.zeros(N)
     imf = np.empty(N)
     imf_old = np.empty(N)
     env_max = np.empty(N)
-    env_min = np.empty(N)
-    scratch = np.empty(N)
+    env_min = np.empty(N)  # also scratch space outside the sifting
     d = np.empty(N)
-    imax = np.empty(N, dtype=np.int64)
-    imin = np.empty(N, dtype=np.int64)
-    work_max = np.empty(N, dtype=np.int64)
-    work_min = np.empty(N, dtype=np.int64)
-    debs = np.empty(N, dtype=np.int64)
-    fins = np.empty(N, dtype=np.int64)
+    half = N // 2 + 2  # no more extrema (or plateaus) of one kind than this
+    imax = np.empty(half, dtype=np.int64)
+    imin = np.empty(half, dtype=np.int64)
+    work_max = np.empty(half, dtype=np.int64)
+    work_min = np.empty(half, dtype=np.int64)
+    debs = np.empty(half, dtype=np.int64)
+    fins = np.empty(half, dtype=np.int64)
     side = max(nbsym + 2, 4)
     lmax = np.empty(side, dtype=np.int64)
     lmin = np.empty(side, dtype=np.int64)
@@ -905,11 +906,11 @@ def emd_kernel(
             rows = grown
         for j in range(N):
             rows[n_imfs, j] = imf[j]
-            acc_before[j] = acc[j]
             acc[j] = acc[j] + imf[j]
         n_imfs += 1
 
         # EMD.end_condition
+        scratch = env_min
         hi = S[0] - acc[0]
         lo = hi
         for j in range(N):
@@ -924,20 +925,26 @@ def emd_kernel(
         if n_imfs == max_imf:
             finished = True
 
-    # the last sifting saw no more than two extrema: that row is a trend
+    # the last sifting saw no more than two extrema: that row is a trend, and
+    # the sum of the others is taken again, in row order
     if ext_no <= 2:
         n_imfs -= 1
-        for j in range(N):
-            acc[j] = acc_before[j]
+        acc[:] = 0.0
+        for k in range(n_imfs):
+            for j in range(N):
+                acc[j] = acc[j] + rows[k, j]
+    residue = env_min
     keep_residue = False
     for j in range(N):
         r = S[j] - acc[j]
-        scratch[j] = r
+        residue[j] = r
         if not abs(r) <= 1e-8:  # np.allclose(residue, 0) fails
             keep_residue = True
-    n_rows = n_imfs + 1 if keep_residue else n_imfs
-    out = np.empty((n_rows, N))
-    out[:n_imfs] = rows[:n_imfs]
-    if keep_residue:
-        out[n_imfs] = scratch
-    return out, STATUS_OK
+    if not keep_residue:
+        return rows[:n_imfs], STATUS_OK
+    if n_imfs == cap:
+        grown = np.empty((cap + 1, N))
+        grown[:n_imfs] = rows[:n_imfs]
+        rows = grown
+    rows[n_imfs] = residue
+    return rows[: n_imfs + 1], STATUS_OK

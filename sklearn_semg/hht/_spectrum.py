@@ -36,7 +36,9 @@ def instantaneous_amplitude_frequency(imfs, fs):
     return amplitude, frequency
 
 
-def hilbert_spectrum(imfs, fs, n_freq_bins, n_time_bins, freq_range=None):
+def hilbert_spectrum(
+    imfs, fs, n_freq_bins, n_time_bins, freq_range=None, *, instantaneous=None
+):
     """Accumulate IMF amplitudes on a (frequency, time) grid.
 
     With ``freq_range=None`` this is the reference algorithm: sample ``i`` of
@@ -58,6 +60,8 @@ def hilbert_spectrum(imfs, fs, n_freq_bins, n_time_bins, freq_range=None):
         ``(f_min, f_max)`` in Hz mapped onto the rows. Samples whose
         instantaneous frequency falls outside it are dropped (not piled up in
         the edge rows). ``None`` maps ``[0, fs/2]`` as the reference does.
+    instantaneous : tuple of two ndarray or None, default=None
+        ``instantaneous_amplitude_frequency(imfs, fs)``, if already computed.
 
     Returns
     -------
@@ -78,9 +82,13 @@ def hilbert_spectrum(imfs, fs, n_freq_bins, n_time_bins, freq_range=None):
     rows = max(1, _CHUNK_SAMPLES // n_times)
     spectrum = None
     for start in range(0, n_imfs, rows):
-        amplitude, frequency = instantaneous_amplitude_frequency(
-            imfs[start : start + rows], fs
-        )
+        if instantaneous is None:
+            amplitude, frequency = instantaneous_amplitude_frequency(
+                imfs[start : start + rows], fs
+            )
+        else:
+            amplitude = instantaneous[0][start : start + rows]
+            frequency = instantaneous[1][start : start + rows]
         if freq_range is None:
             f_idx = (frequency / (fs / 2) * (n_freq_bins - 1)).astype(np.intp)
             np.clip(f_idx, 0, n_freq_bins - 1, out=f_idx)

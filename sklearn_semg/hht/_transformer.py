@@ -19,9 +19,18 @@ def _decomposition_hht(
 ):
     """HHT of every channel of one decomposed recording: ``((C, F, T),)``."""
     imfs = decomposition.imfs
+    # a decomposition shared with other steps keeps its Hilbert transform
+    shared = decomposition.instantaneous(fs) if decomposition.shared else None
     out = np.empty((len(imfs), n_freq_bins, n_time_bins), dtype=np.float32)
     for c, channel in enumerate(imfs):
-        spectrum = hilbert_spectrum(channel, fs, n_freq_bins, n_time_bins, freq_range)
+        spectrum = hilbert_spectrum(
+            channel,
+            fs,
+            n_freq_bins,
+            n_time_bins,
+            freq_range,
+            instantaneous=None if shared is None else shared[c],
+        )
         if per_matrix_max:
             peak = spectrum.max()
             if peak > 0:
