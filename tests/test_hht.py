@@ -1,3 +1,7 @@
+import subprocess
+import sys
+from pathlib import Path
+
 import numpy as np
 import pytest
 from reference_hht import reference_hht_matrix
@@ -283,3 +287,50 @@ def test_compression(semg_factory):
     assert logged.dtype == np.float32
     with pytest.raises(ValueError, match="'compression' parameter"):
         HHTTransformer(compression=2.0).fit(X)
+
+
+# ------------------------------------------------------------ long recordings
+_LONG_RECORDING = """
+import sys
+import numpy as np
+from sklearn_semg import HHTTransformer
+from sklearn_semg.datasets import make_semg
+
+def status(key):
+    line = [l for l in open("/proc/self/status") if l.startswith(key)][0]
+    return int(line.split()[1]) * 1024
+
+minutes = float(sys.argv[1])
+X, _ = make_semg(1, n_times=int(2000 * 60 * minutes), fs=2000, random_state=0)
+hht = HHTTransformer(fs=2000).fit(X[:, :, :4000])
+hht.transform(X[:, :, :4000])  # the engine loaded before measuring
+base = status("VmRSS")
+out = hht.transform(X)
+assert out.shape == (1, 1, 256, 256) and out.max() == 1.0
+print(status("VmHWM") - base, X.nbytes)
+"""
+
+
+def _hht_peak_memory(minutes):
+    result = subprocess.run(
+        [sys.executable, "-c", _LONG_RECORDING, str(minutes)],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return [int(v) for v in result.stdout.split()]
+
+
+@pytest.mark.skipif(
+    not Path("/proc/self/status").exists(), reason="needs Linux's /proc to measure"
+)
+def test_long_recording_memory_grows_by_a_few_dozen_signal_lengths():
+    # What the HHT of a long recording holds at its peak, per sample of the
+    # recording: its 11 IMFs and the sifting's work arrays, about 30 arrays
+    # of its length (measured as the growth between a 1- and a 4-minute
+    # recording, so that fixed costs cancel). It used to keep several
+    # full-size arrays per IMF at once.
+    peak_1, bytes_1 = _hht_peak_memory(1)
+    peak_4, bytes_4 = _hht_peak_memory(4)
+    per_signal_length = (peak_4 - peak_1) / (bytes_4 - bytes_1)
+    assert 11 <= per_signal_length < 40, per_signal_length

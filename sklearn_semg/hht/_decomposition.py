@@ -1,7 +1,7 @@
 """One decomposition per recording, shared by every HHT view.
 
 :class:`EMDDecomposer` is the step that runs the empirical mode decomposition;
-its output, one :class:`Decomposition` per recording, is what
+its output, one :class:`~sklearn_semg.hht.Decomposition` per recording, is what
 :class:`~sklearn_semg.HHTTransformer` and :class:`~sklearn_semg.HHTFeatures`
 read when they follow it in a pipeline, so that two views side by side (a
 :class:`~sklearn.pipeline.FeatureUnion`) share one EMD of each recording and
@@ -188,8 +188,8 @@ class Decomposition:
 
 
 def is_decomposed(X):
-    """True if ``X`` holds :class:`Decomposition` objects (the output of
-    :class:`EMDDecomposer`), not raw recordings."""
+    """True if ``X`` holds :class:`~sklearn_semg.hht.Decomposition` objects
+    (the output of :class:`EMDDecomposer`), not raw recordings."""
     if isinstance(X, np.ndarray):
         return (
             X.dtype == object
@@ -280,9 +280,9 @@ class DecomposingMixin(RecordingsMixin):
         return self._validate_recordings(X, reset=reset)
 
     def _as_decompositions(self, items):
-        """:class:`Decomposition` objects for ``items``; the EMD of raw
-        recordings runs when their IMFs are first read (or comes from the
-        cache)."""
+        """:class:`~sklearn_semg.hht.Decomposition` objects for ``items``; the
+        EMD of raw recordings runs when their IMFs are first read (or comes
+        from the cache)."""
         if items and isinstance(items[0], Decomposition):
             return items
         settings = self._emd_settings()
@@ -379,9 +379,9 @@ class EMDDecomposer(DecomposingMixin, TransformerMixin, BaseEstimator):
 
     Notes
     -----
-    ``transform`` returns a 1-D object array of :class:`Decomposition`, one
-    per recording (recordings may differ in length, so the IMFs do not fit one
-    numeric array). Only the HHT steps of this package read it; it is not a
+    ``transform`` returns a 1-D object array of
+    :class:`~sklearn_semg.hht.Decomposition`, one per recording (recordings
+    may differ in length, so the IMFs do not fit one numeric array). Only the HHT steps of this package read it; it is not a
     feature table, so the step has no feature names and ``set_output``
     leaves it unchanged.
 
@@ -394,9 +394,9 @@ class EMDDecomposer(DecomposingMixin, TransformerMixin, BaseEstimator):
     >>> D = EMDDecomposer().fit_transform(X)
     >>> D.shape, D[0].n_channels, D[0].imfs[0].shape[1]
     ((3,), 2, 500)
-    >>> pipe = make_pipeline(EMDDecomposer(), HHTTransformer(n_freq_bins=8, n_time_bins=8))
-    >>> np.array_equal(pipe.fit_transform(X),
-    ...                HHTTransformer(n_freq_bins=8, n_time_bins=8).fit_transform(X))
+    >>> hht = HHTTransformer(n_freq_bins=8, n_time_bins=8)
+    >>> pipe = make_pipeline(EMDDecomposer(), hht)
+    >>> np.array_equal(pipe.fit_transform(X), hht.fit_transform(X))
     True
     """
 
@@ -461,7 +461,7 @@ class EMDDecomposer(DecomposingMixin, TransformerMixin, BaseEstimator):
         Returns
         -------
         decompositions : ndarray of shape (n_recordings,), dtype=object
-            One :class:`Decomposition` per recording.
+            One :class:`~sklearn_semg.hht.Decomposition` per recording.
         """
         recordings = self._validate_recordings(X, reset=False)
         decompositions = self._as_decompositions(recordings)
