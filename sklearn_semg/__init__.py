@@ -8,7 +8,12 @@ from importlib import import_module
 from importlib.metadata import PackageNotFoundError, version
 
 from ._svm import CalibratedSVC
-from .features import EMGFeatures, HHTFeatures, MarginalSpectrum
+from .features import (
+    EMGFeatures,
+    HHTFeatures,
+    MarginalSpectrum,
+    SubjectStandardScaler,
+)
 from .hht import EMDDecomposer, HHTTransformer
 
 try:
@@ -33,6 +38,7 @@ __all__ = [
     "HHTFeatures",
     "HHTTransformer",
     "MarginalSpectrum",
+    "SubjectStandardScaler",
     "__version__",
     *_LAZY,
 ]

@@ -31,6 +31,8 @@ CHECK_PARAMS = {
     # samples, below the default minimum of 16 meant to catch transposed input.
     "HHTTransformer": dict(n_freq_bins=4, n_time_bins=4, flatten=True, min_n_times=2),
     "EMDDecomposer": dict(min_n_times=2),
+    # the checks pass no groups: standardise over all rows, as StandardScaler
+    "SubjectStandardScaler": dict(missing_groups="pool"),
     # 2-D input is read as single-row matrices (n, 1, 1, n_features): one
     # stride-2 layer keeps at least 2 positions for 3 or more features.
     "CNNFeatureExtractor": dict(base_channels=4, num_layers=1, random_state=0),
@@ -222,6 +224,7 @@ def test_discovery_finds_every_public_estimator():
         "HHTFeatures",
         "HHTTransformer",
         "MarginalSpectrum",
+        "SubjectStandardScaler",
     }
 
 

@@ -6,12 +6,14 @@ and median frequency); :class:`HHTFeatures` reads features off the Hilbert
 spectrum (relative band energies, instantaneous mean and median frequency and
 their trend over time, IMF energies) from raw recordings;
 :class:`MarginalSpectrum` reads the marginal Hilbert spectrum off the matrices
-of :class:`~sklearn_semg.HHTTransformer`. Pure numpy/scipy; nothing here imports
-torch.
+of :class:`~sklearn_semg.HHTTransformer`; :class:`SubjectStandardScaler`
+calibrates any of them per subject (or session), without labels. Pure
+numpy/scipy; nothing here imports torch.
 """
 
 from ._classic import EMGFeatures
 from ._hht_features import HHTFeatures
 from ._marginal import MarginalSpectrum
+from ._subject import SubjectStandardScaler
 
-__all__ = ["EMGFeatures", "HHTFeatures", "MarginalSpectrum"]
+__all__ = ["EMGFeatures", "HHTFeatures", "MarginalSpectrum", "SubjectStandardScaler"]
