@@ -9,8 +9,9 @@ from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
 
 from ._svm import CalibratedSVC
-from .features import MarginalSpectrum
+from .features import MarginalSpectrum, SubjectStandardScaler
 from .hht import HHTTransformer
+from .utils._base import SEMG_BAND, semg_band
 
 __all__ = [
     "make_cnn_svm_pipeline",
@@ -18,6 +19,13 @@ __all__ = [
     "make_method_comparison",
     "make_recommended_pipeline",
 ]
+
+
+def _scaling_step(per_subject):
+    """The scaler before the classifier: per subject, or over all rows."""
+    if per_subject:
+        return ("subject", SubjectStandardScaler())
+    return ("scale", StandardScaler())
 
 
 def _hht_step(hht, fs, hht_params, n_jobs, memory):
@@ -41,6 +49,7 @@ def make_cnn_svm_pipeline(
     C=10.0,
     kernel="rbf",
     gamma="scale",
+    per_subject=False,
     memory=None,
     n_jobs=None,
     random_state=None,
@@ -63,6 +72,12 @@ def make_cnn_svm_pipeline(
         :class:`~sklearn_semg.CNNFeatureExtractor` parameters (step ``"cnn"``).
     C, kernel, gamma : float, str, str or float, default=10.0, "rbf", "scale"
         SVC parameters (the reference's defaults), step ``"svm"``.
+    per_subject : bool, default=False
+        Standardise the CNN features within each subject (or session) instead
+        of over all training rows: a :class:`~sklearn_semg.SubjectStandardScaler`
+        step ``"subject"`` in place of ``"scale"``. The pipeline then needs the
+        subject of every recording as ``groups``, through scikit-learn's
+        metadata routing (see :func:`make_recommended_pipeline`).
     memory : str, path-like, joblib.Memory or None, default=None
         Cache of the HHT step, per recording (see :mod:`sklearn_semg.hht`):
         folds and searches then decompose each recording once in total.
@@ -74,8 +89,9 @@ def make_cnn_svm_pipeline(
     Returns
     -------
     pipeline : Pipeline
-        Steps ``hht`` (optional), ``cnn``, ``scale``, ``svm``. ``predict_proba``
-        gives calibrated probabilities (see :class:`~sklearn_semg.CalibratedSVC`).
+        Steps ``hht`` (optional), ``cnn``, ``scale`` (``subject`` with
+        ``per_subject=True``), ``svm``. ``predict_proba`` gives calibrated
+        probabilities (see :class:`~sklearn_semg.CalibratedSVC`).
 
     Examples
     --------
@@ -101,7 +117,7 @@ def make_cnn_svm_pipeline(
                     random_state=random_state,
                 ),
             ),
-            ("scale", StandardScaler()),
+            _scaling_step(per_subject),
             (
                 "svm",
                 CalibratedSVC(
@@ -227,9 +243,10 @@ def make_method_comparison(
 def make_recommended_pipeline(
     *,
     fs=1000.0,
-    freq_range=(20.0, 450.0),
+    freq_range="semg",
     n_freq_bins=64,
     C=10.0,
+    per_subject=False,
     memory=None,
     backend="auto",
     n_jobs=None,
@@ -240,7 +257,7 @@ def make_recommended_pipeline(
 
     One empirical mode decomposition of each recording
     (:class:`~sklearn_semg.EMDDecomposer`), read in two ways side by side
-    (:class:`~sklearn.pipeline.FeatureUnion`), then ``StandardScaler`` and a
+    (:class:`~sklearn.pipeline.FeatureUnion`), then a scaler and a
     :class:`~sklearn_semg.CalibratedSVC`:
 
     - :class:`~sklearn_semg.HHTFeatures`: relative band energies, log energy,
@@ -249,24 +266,37 @@ def make_recommended_pipeline(
       amplitudes kept) -> :class:`~sklearn_semg.MarginalSpectrum` (log
       energy per channel and frequency row).
 
-    Under subject-wise cross-validation on the real MuscleTracker recordings
-    and on the biceps fatigue recording it beat the hand-crafted baseline on
-    those three tasks and the reference CNN+SVM by far (see
-    ``bench/bench_accuracy.py`` and the benchmarks page of the docs, which
-    also say how it was chosen). Tune ``C`` (``svm__C``) by inner
+    What it achieved, on which data and with which protocol, is on the
+    benchmarks page of the documentation (``bench/bench_accuracy.py``): it is
+    not better than the classic features everywhere. Between-subject
+    variation dominates on new subjects; ``per_subject=True`` calibrates
+    every subject on its own recordings. Tune ``C`` (``svm__C``) by inner
     cross-validation on a new task.
 
     Parameters
     ----------
     fs : float, default=1000.0
         Sampling rate of the raw recordings, in Hz.
-    freq_range : tuple of (float, float), default=(20.0, 450.0)
-        The sEMG band; its upper edge is lowered to ``0.45 * fs`` when the
-        sampling rate is too low for it.
+    freq_range : "semg" or tuple of (float, float), default="semg"
+        The band of both views. ``"semg"`` is 20 to 450 Hz. Whatever the
+        band, its upper edge is lowered to ``0.45 * fs``, with a warning, when
+        the sampling rate is too low for it
+        (:func:`~sklearn_semg.utils.semg_band`).
     n_freq_bins : int, default=64
         Frequency rows of the HHT behind the marginal spectrum.
     C : float, default=10.0
         SVC regularisation.
+    per_subject : bool, default=False
+        Standardise the features within each subject (or session) instead of
+        over all training rows: a :class:`~sklearn_semg.SubjectStandardScaler`
+        step ``"subject"`` in place of the ``StandardScaler`` step ``"scale"``.
+        The pipeline then needs the subject of every recording as ``groups``
+        in ``fit``, ``predict`` and ``score``, through scikit-learn's metadata
+        routing: ``sklearn.set_config(enable_metadata_routing=True)``, then
+        ``pipe.fit(X, y, groups=g)``, ``pipe.predict(X, groups=g)``,
+        ``cross_validate(pipe, X, y, cv=GroupKFold(5), params={"groups": g})``.
+        Each new subject is calibrated on its own unlabelled recordings (see
+        the assumption in :class:`~sklearn_semg.SubjectStandardScaler`).
     memory : str, path-like, joblib.Memory or None, default=None
         Cache of the decompositions and of both views, per recording (see
         :mod:`sklearn_semg.hht`): with it, a cross-validation or a search
@@ -284,22 +314,27 @@ def make_recommended_pipeline(
     -------
     pipeline : Pipeline
         Steps ``emd`` (:class:`~sklearn_semg.EMDDecomposer`), ``features``
-        (a FeatureUnion of ``hht_features`` and ``spectrum``), ``scale``,
-        ``svm``. Raw recordings in.
+        (a FeatureUnion of ``hht_features`` and ``spectrum``), ``scale``
+        (``subject`` with ``per_subject=True``), ``svm``. Raw recordings in.
 
     Examples
     --------
     >>> from sklearn_semg import make_recommended_pipeline
     >>> [name for name, _ in make_recommended_pipeline(fs=1000).steps]
     ['emd', 'features', 'scale', 'svm']
+    >>> [name for name, _ in make_recommended_pipeline(per_subject=True).steps]
+    ['emd', 'features', 'subject', 'svm']
     """
     from sklearn.pipeline import FeatureUnion
 
     from .features import HHTFeatures
     from .hht import EMDDecomposer
 
-    f_min, f_max = freq_range
-    band = (f_min, min(f_max, 0.45 * fs))
+    band = semg_band(
+        fs,
+        SEMG_BAND if isinstance(freq_range, str) else freq_range,
+        owner="make_recommended_pipeline",
+    )
     spectrum = Pipeline(
         [
             (
@@ -331,7 +366,7 @@ def make_recommended_pipeline(
                 ),
             ),
             ("features", features),
-            ("scale", StandardScaler()),
+            _scaling_step(per_subject),
             ("svm", CalibratedSVC(C=C, random_state=random_state)),
         ]
     )

@@ -340,14 +340,24 @@ def test_hht_eemd_reproducible_across_n_jobs(semg_factory):
         (dict(freq_range=(20, 600)), r"freq_range.*fs/2 = 500 Hz; got \(20, 600\)"),
         (dict(freq_range=(300, 100)), r"0 <= f_min < f_max"),
         (dict(freq_range=(-5, 100)), r"0 <= f_min < f_max"),
-        (dict(fs=500.0), r"fs/2 = 250 Hz.*pass e\.g\. freq_range"),
-        (dict(freq_range=(20,)), r"must be None or a pair"),
-        (dict(freq_range=("a", "b")), r"must be None or a pair"),
+        (
+            dict(fs=500.0, freq_range=(20, 450)),
+            r"fs/2 = 250 Hz.*freq_range='semg'.*or freq_range=\(20, 225\)",
+        ),
+        (dict(freq_range=(20,)), r"must be None, 'semg' or a pair"),
+        (dict(freq_range=("a", "b")), r"must be None, 'semg' or a pair"),
     ],
 )
 def test_hht_bad_freq_range(kwargs, match):
     with pytest.raises(ValueError, match=match):
         HHTFeatures(**kwargs).fit(np.zeros((1, 100)))
+
+
+def test_hht_default_band_follows_the_sampling_rate():
+    # the default "semg" band is lowered to 0.45 * fs, with a warning
+    with pytest.warns(UserWarning, match=r"fs=500 Hz.*using \(20, 225\) Hz"):
+        est = HHTFeatures(fs=500.0).fit(np.zeros((1, 100)))
+    np.testing.assert_allclose(est.bin_edges_[[0, -1]], [20, 225])
 
 
 def test_hht_bad_parameters():

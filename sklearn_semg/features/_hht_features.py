@@ -5,7 +5,7 @@ from numbers import Integral, Real
 
 import numpy as np
 from sklearn.base import _fit_context
-from sklearn.utils._param_validation import Interval
+from sklearn.utils._param_validation import Interval, StrOptions
 
 from ..hht import instantaneous_amplitude_frequency
 from ..hht._decomposition import DECOMPOSITION_CONSTRAINTS, DecomposingMixin
@@ -173,10 +173,13 @@ class HHTFeatures(DecomposingMixin, _PerChannelFeatures):
     ----------
     fs : float, default=1000.0
         Sampling rate of the recordings, in Hz.
-    freq_range : tuple of (float, float) or None, default=(20, 450)
-        ``(f_min, f_max)`` in Hz, with ``0 <= f_min < f_max <= fs / 2``: the
-        band of the spectral features (a) and (b). The default is the sEMG
-        band; it excludes the slow residue and motion artefacts. ``None`` is
+    freq_range : "semg", tuple of (float, float) or None, default="semg"
+        The band of the spectral features (a) and (b). ``"semg"``: the sEMG
+        band, 20 to 450 Hz, with its upper edge lowered to ``0.45 * fs`` (and a
+        warning) when the sampling rate is too low for it (see
+        :func:`~sklearn_semg.utils.semg_band`); it excludes the slow residue
+        and motion artefacts. A pair ``(f_min, f_max)`` in Hz, with
+        ``0 <= f_min < f_max <= fs / 2``, is used as given. ``None`` is
         ``(0, fs / 2)``.
     n_freq_bins : int, default=16
         Number of equal bands of the relative marginal spectrum.
@@ -267,7 +270,7 @@ class HHTFeatures(DecomposingMixin, _PerChannelFeatures):
     _parameter_constraints: dict = {
         **DECOMPOSITION_CONSTRAINTS,
         "fs": [Interval(Real, 0, None, closed="neither")],
-        "freq_range": [tuple, list, None],
+        "freq_range": [tuple, list, StrOptions({"semg"}), None],
         "n_freq_bins": [Interval(Integral, 1, None, closed="left")],
         "log_energy": ["boolean"],
         "n_segments": [Interval(Integral, 2, None, closed="left")],
@@ -278,7 +281,7 @@ class HHTFeatures(DecomposingMixin, _PerChannelFeatures):
         self,
         *,
         fs=1000.0,
-        freq_range=(20.0, 450.0),
+        freq_range="semg",
         n_freq_bins=16,
         log_energy=True,
         n_segments=4,

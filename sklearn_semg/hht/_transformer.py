@@ -90,11 +90,13 @@ class HHTTransformer(DecomposingMixin, TransformerMixin, BaseEstimator):
         round-off (bit for bit in our tests) many times faster; ``"pyemd"``:
         the EMD-signal package; ``"auto"``: the compiled engine whenever it
         supports the settings (cubic splines, simple extrema), else PyEMD.
-    freq_range : tuple of (float, float) or None, default=None
-        ``(f_min, f_max)`` in Hz spread over the frequency rows, for example
-        ``(20, 450)`` for the sEMG band. Samples outside are dropped. ``None``
-        covers ``[0, fs / 2]`` with out-of-range values clipped into the edge
-        rows (the reference).
+    freq_range : tuple of (float, float), "semg" or None, default=None
+        ``(f_min, f_max)`` in Hz spread over the frequency rows. Samples
+        outside are dropped. ``"semg"``: the sEMG band, 20 to 450 Hz, its upper
+        edge lowered to ``0.45 * fs`` (with a warning) when the sampling rate
+        is too low (:func:`~sklearn_semg.utils.semg_band`). ``None`` covers
+        ``[0, fs / 2]`` with out-of-range values clipped into the edge rows
+        (the reference).
     normalize : {"max", "global"} or None, default="max"
         ``"max"`` divides each matrix (each channel of each recording) by its
         own maximum when that is positive, as the reference does: the shape
@@ -175,7 +177,7 @@ class HHTTransformer(DecomposingMixin, TransformerMixin, BaseEstimator):
         "fs": [Interval(Real, 0, None, closed="neither")],
         "n_freq_bins": [Interval(Integral, 2, None, closed="left")],
         "n_time_bins": [Interval(Integral, 2, None, closed="left")],
-        "freq_range": [tuple, list, None],
+        "freq_range": [tuple, list, StrOptions({"semg"}), None],
         "normalize": [StrOptions({"max", "global"}), None],
         "compression": [
             StrOptions({"log"}),

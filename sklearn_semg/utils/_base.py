@@ -1,12 +1,69 @@
 """What every estimator that reads raw recordings shares."""
 
+import warnings
+
 import numpy as np
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted
 
 from ._validation import check_recordings
 
-__all__ = ["RecordingsMixin"]
+__all__ = ["SEMG_BAND", "RecordingsMixin", "semg_band"]
+
+#: The surface-EMG band in Hz, as ``freq_range="semg"`` means it: most of the
+#: power of sEMG lies between 20 and 450 Hz.
+SEMG_BAND = (20.0, 450.0)
+
+
+def semg_band(fs, band=SEMG_BAND, *, owner="sklearn_semg"):
+    """The sEMG band that a sampling rate can hold: its upper edge at most
+    ``0.45 * fs`` (just below the Nyquist frequency).
+
+    The one rule for every default band of the package. When the band has to
+    be reduced, a ``UserWarning`` says so.
+
+    Parameters
+    ----------
+    fs : float
+        Sampling rate in Hz.
+    band : tuple of (float, float), default=SEMG_BAND
+        ``(f_min, f_max)`` in Hz.
+    owner : str, default="sklearn_semg"
+        Who asks, for the messages.
+
+    Returns
+    -------
+    band : tuple of (float, float)
+        ``(f_min, min(f_max, 0.45 * fs))``.
+
+    Examples
+    --------
+    >>> import warnings
+    >>> from sklearn_semg.utils import semg_band
+    >>> semg_band(2000)
+    (20.0, 450.0)
+    >>> with warnings.catch_warnings(record=True) as w:
+    ...     warnings.simplefilter("always")
+    ...     print(semg_band(200), len(w))
+    (20.0, 90.0) 1
+    """
+    f_min, f_max = (float(f) for f in band)
+    top = 0.45 * float(fs)
+    if f_max <= top:
+        return f_min, f_max
+    if f_min >= top:
+        raise ValueError(
+            f"{owner}: at fs={fs:g} Hz nothing of the band ({f_min:g}, {f_max:g}) Hz "
+            f"lies below 0.45 * fs = {top:g} Hz; record at a higher sampling rate "
+            "or give a lower band."
+        )
+    warnings.warn(
+        f"{owner}: fs={fs:g} Hz is too low for the band up to {f_max:g} Hz; using "
+        f"({f_min:g}, {top:g}) Hz, whose upper edge is 0.45 * fs.",
+        UserWarning,
+        stacklevel=3,
+    )
+    return f_min, top
 
 
 class RecordingsMixin:
@@ -34,24 +91,33 @@ class RecordingsMixin:
         )
 
     def _check_freq_range(self, default=None):
-        """``freq_range`` as floats within ``[0, fs/2]`` (``default`` if None)."""
+        """``freq_range`` as floats within ``[0, fs/2]`` (``default`` if None;
+        ``"semg"``: :func:`semg_band` of ``fs``)."""
         nyquist = float(self.fs) / 2
+        name = type(self).__name__
         if self.freq_range is None:
             return default
-        name = type(self).__name__
+        if isinstance(self.freq_range, str):  # "semg", the only string allowed
+            return semg_band(self.fs, owner=name)
         try:
             f_min, f_max = (float(f) for f in self.freq_range)
         except (TypeError, ValueError) as exc:
             raise ValueError(
-                f"The 'freq_range' parameter of {name} must be None or a pair "
-                f"(f_min, f_max) in Hz; got {self.freq_range!r}."
+                f"The 'freq_range' parameter of {name} must be None, 'semg' or a "
+                f"pair (f_min, f_max) in Hz; got {self.freq_range!r}."
             ) from exc
         if not 0 <= f_min < f_max <= nyquist:
+            f_low, f_high = SEMG_BAND
+            hint = (
+                f"freq_range=({f_low:g}, {min(f_high, 0.45 * float(self.fs)):g})"
+                if f_low < 0.45 * float(self.fs)
+                else "a band below fs/2"
+            )
             raise ValueError(
                 f"The 'freq_range' parameter of {name} must satisfy "
                 f"0 <= f_min < f_max <= fs/2 = {nyquist:g} Hz; got "
-                f"{self.freq_range!r}. With fs={self.fs!r}, pass e.g. "
-                f"freq_range=({min(20.0, nyquist / 10):g}, {0.9 * nyquist:g})."
+                f"{self.freq_range!r}. With fs={self.fs!r}, pass freq_range='semg' "
+                f"(the sEMG band, reduced to 0.45 * fs when needed), or {hint}."
             )
         return f_min, f_max
 
