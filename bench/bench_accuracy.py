@@ -46,6 +46,7 @@ import warnings
 from pathlib import Path
 
 import numpy as np
+import sklearn
 from sklearn.metrics import accuracy_score, balanced_accuracy_score
 from sklearn.model_selection import GridSearchCV, GroupKFold
 from sklearn.pipeline import make_pipeline
@@ -59,6 +60,7 @@ from sklearn_semg import (
     HHTFeatures,
     HHTTransformer,
     MarginalSpectrum,
+    SubjectStandardScaler,
     make_recommended_pipeline,
 )
 from sklearn_semg.datasets import load_biceps_fatigue, load_muscletracker
@@ -68,7 +70,7 @@ SHARED = Path(
         "SKLEARN_SEMG_SHARED_DATA", Path(__file__).resolve().parents[2] / "shared/data"
     )
 )
-C_GRID = [1.0, 10.0, 100.0]
+C_GRID = [0.1, 1.0, 10.0, 100.0]
 
 
 def central(recordings, n_times):
@@ -95,20 +97,30 @@ def tuned(pipe, groups_key="svc__C", grid=None):
     return GridSearchCV(pipe, {groups_key: grid or C_GRID}, cv=GroupKFold(3))
 
 
-def evaluate(model, X, y, groups, outer):
-    """Outer CV by hand so that inner searches get the groups."""
+def evaluate(model, X, y, groups, outer, per_subject=False, subjects=None):
+    """Outer CV by hand, so that inner searches get the groups.
+
+    ``subjects`` (one per recording) reach a per-subject model through
+    metadata routing, in its inner search too; ``groups`` define the outer
+    and inner folds.
+    """
     y_pred = np.empty_like(y)
     fit_times = []
+    subjects = groups if subjects is None else subjects
     for train, test in outer.split(X, y, groups):
         start = time.perf_counter()
+        params = {"groups": subjects[train]} if per_subject else {}
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", UserWarning)
             if isinstance(model, GridSearchCV):
                 model.fit(X[train], y[train], groups=groups[train])
             else:
-                model.fit(X[train], y[train])
+                model.fit(X[train], y[train], **params)
         fit_times.append(time.perf_counter() - start)
-        y_pred[test] = model.predict(X[test])
+        params = {"groups": subjects[test]} if per_subject else {}
+        # a search's predict takes no metadata: its refitted pipeline does
+        best = model.best_estimator_ if isinstance(model, GridSearchCV) else model
+        y_pred[test] = best.predict(X[test], **params)
     fold_acc = [
         accuracy_score(y[test], y_pred[test]) for _, test in outer.split(X, y, groups)
     ]
@@ -134,10 +146,23 @@ def e2e(**params):
     return HHTCNNClassifier(**base)
 
 
-def run_task(name, skip_e2e, memory):
+def first_block_scaled(features, y, groups):
+    """Biceps is one subject: its calibration statistics are those of its
+    first block (the first fifth of the early windows, a rested start),
+    computed once outside the cross-validation from features alone."""
+    first = (groups == 0) & (y == np.unique(y)[0])
+    return (
+        SubjectStandardScaler(missing_groups="pool")
+        .fit(features[first])
+        .transform(features)
+    )
+
+
+def run_task(name, skip_e2e, memory, only=None):
     X, y, groups, fs = load_task(name)
     outer = GroupKFold(5)
     chance = max(np.mean(y == c) for c in np.unique(y))
+    one_subject = name == "biceps"
     print(
         f"\n## {name}: {len(X)} recordings, {X.shape[1]} channel(s), "
         f"{X.shape[2]} samples, {len(np.unique(groups))} groups, "
@@ -152,18 +177,41 @@ def run_task(name, skip_e2e, memory):
     def hht_band():
         return hht(n_freq_bins=64, n_time_bins=64, freq_range=band, normalize=None)
 
-    rows = [
-        (
+    def recommended(per_subject=False):
+        return make_recommended_pipeline(
+            fs=fs, memory=memory, n_jobs=2, per_subject=per_subject, random_state=0
+        )
+
+    def method1(scaler):
+        return make_pipeline(
+            hht_band(),
+            CNNFeatureExtractor(
+                base_channels=16, num_layers=2, pooling="time", random_state=0
+            ),
+            scaler,
+            SVC(),
+        )
+
+    # key: (label, model, per subject)
+    rows = {
+        "classic": (
             "classic (EMGFeatures + SVC)",
             tuned(make_pipeline(EMGFeatures(fs=fs), StandardScaler(), SVC())),
+            False,
         ),
-        (
+        "classic-subject": (
+            "classic, per subject",
+            tuned(make_pipeline(EMGFeatures(fs=fs), SubjectStandardScaler(), SVC())),
+            True,
+        ),
+        "ref1": (
             "ref method 1 (256, global pool)",
             make_pipeline(
                 hht(), CNNFeatureExtractor(random_state=0), StandardScaler(), SVC(C=10)
             ),
+            False,
         ),
-        (
+        "hhtfeatures": (
             "HHTFeatures + SVC",
             tuned(
                 make_pipeline(
@@ -172,65 +220,78 @@ def run_task(name, skip_e2e, memory):
                     SVC(),
                 )
             ),
+            False,
         ),
-        (
-            "method 1, time pooling",
-            tuned(
-                make_pipeline(
-                    hht_band(),
-                    CNNFeatureExtractor(
-                        base_channels=16, num_layers=2, pooling="time", random_state=0
-                    ),
-                    StandardScaler(),
-                    SVC(),
-                )
-            ),
+        "method1": ("method 1, time pooling", tuned(method1(StandardScaler())), False),
+        "method1-subject": (
+            "method 1, time pooling, per subject",
+            tuned(method1(SubjectStandardScaler())),
+            True,
         ),
-        (
+        "marginal": (
             "marginal spectrum + SVC",
             tuned(
                 make_pipeline(hht_band(), MarginalSpectrum(), StandardScaler(), SVC())
             ),
+            False,
         ),
-        (
+        "recommended": (
             "recommended (HHTFeatures+marginal)",
-            tuned(
-                make_recommended_pipeline(
-                    fs=fs, memory=memory, n_jobs=2, random_state=0
-                ),
-                "svm__C",
-            ),
+            tuned(recommended(), "svm__C"),
+            False,
         ),
-    ]
+        "recommended-subject": (
+            "recommended, per subject",
+            tuned(recommended(per_subject=True), "svm__C"),
+            True,
+        ),
+    }
     if not skip_e2e:
-        rows += [
-            (
-                "ref method 2 (64, 25 epochs)",
-                make_pipeline(hht(n_freq_bins=64, n_time_bins=64), e2e()),
-            ),
-            (
-                "method 2, regularised",
-                make_pipeline(
-                    hht_band(),
-                    e2e(
-                        module__base_channels=16,
-                        module__pooling="time",
-                        augment=True,
-                        optimizer__weight_decay=1e-3,
-                        early_stopping=8,
-                        max_epochs=40,
-                    ),
+        rows["ref2"] = (
+            "ref method 2 (64, 25 epochs)",
+            make_pipeline(hht(n_freq_bins=64, n_time_bins=64), e2e()),
+            False,
+        )
+        rows["method2"] = (
+            "method 2, regularised",
+            make_pipeline(
+                hht_band(),
+                e2e(
+                    module__base_channels=16,
+                    module__pooling="time",
+                    augment=True,
+                    optimizer__weight_decay=1e-3,
+                    early_stopping=8,
+                    max_epochs=40,
                 ),
             ),
-        ]
-    print(f"{'pipeline':<34}{'accuracy':>14}{'balanced':>10}{'fit s':>8}")
-    for label, model in rows:
-        try:
-            acc, sd, bacc, fit = evaluate(model, X, y, groups, outer)
-        except TypeError as exc:  # an option this version does not have
-            print(f"{label:<34}  skipped: {exc}")
+            False,
+        )
+    print(f"{'pipeline':<38}{'accuracy':>14}{'balanced':>10}{'fit s':>8}")
+    for key, (label, model, per_subject) in rows.items():
+        if only and key not in only:
             continue
-        print(f"{label:<34}{acc:>8.3f} ±{sd:.2f}{bacc:>10.3f}{fit:>8.1f}", flush=True)
+        data = X
+        if per_subject and one_subject:
+            # one subject: calibrate on its first block, outside the CV (see
+            # first_block_scaled); the features are unsupervised, the scaler
+            # in the model then sees one already calibrated "subject"
+            steps = model.estimator.steps
+            features = make_pipeline(*[step for _, step in steps[:-2]])
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", UserWarning)
+                data = first_block_scaled(features.fit_transform(X), y, groups)
+            model = tuned(make_pipeline(StandardScaler(), SVC()))
+            label += " (first block)"
+            per_subject = False
+        try:
+            acc, sd, bacc, fit = evaluate(
+                model, data, y, groups, outer, per_subject=per_subject
+            )
+        except TypeError as exc:  # an option this version does not have
+            print(f"{label:<38}  skipped: {exc}")
+            continue
+        print(f"{label:<38}{acc:>8.3f} ±{sd:.2f}{bacc:>10.3f}{fit:>8.1f}", flush=True)
 
 
 def main():
@@ -238,15 +299,20 @@ def main():
     parser.add_argument("--tasks", nargs="+", default=["mio", "biopac", "biceps"])
     parser.add_argument("--skip-e2e", action="store_true")
     parser.add_argument(
+        "--rows", nargs="+", default=None, help="only these rows (keys of run_task)"
+    )
+    parser.add_argument(
         "--cache-dir", default=None, help="keep the decompositions here for reruns"
     )
     args = parser.parse_args()
+    # the per-subject rows receive the subjects through metadata routing
+    sklearn.set_config(enable_metadata_routing=True)
     if not SHARED.exists():
         sys.exit(f"real data not found at {SHARED}; set SKLEARN_SEMG_SHARED_DATA")
     with tempfile.TemporaryDirectory() as scratch:
         memory = args.cache_dir or scratch
         for name in args.tasks:
-            run_task(name, args.skip_e2e, memory)
+            run_task(name, args.skip_e2e, memory, only=args.rows)
 
 
 if __name__ == "__main__":

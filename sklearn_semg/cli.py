@@ -64,7 +64,7 @@ DEMO_SETTINGS = {
         "n_freq_bins": 64,
         "n_time_bins": 64,
         "max_imf": 10,
-        "freq_range": (20.0, 450.0),
+        "freq_range": "semg",
         "normalize": None,
     },
     "hht_n_jobs": 2,
@@ -113,7 +113,7 @@ QUICK_DEMO_SETTINGS = {
         "n_freq_bins": 16,
         "n_time_bins": 16,
         "max_imf": 10,
-        "freq_range": (20.0, 450.0),
+        "freq_range": "semg",
         "normalize": None,
     },
     "hht_n_jobs": 1,
@@ -139,6 +139,7 @@ QUICK_DEMO_SETTINGS = {
 
 METHOD_NAMES = {
     "recommended": "recommended: HHT features + marginal spectrum -> SVM",
+    "recommended_subject": "recommended, calibrated per subject",
     "svm": "method 1: HHT -> frozen CNN -> SVM",
     "e2e": "method 2: HHT -> CNN end to end",
 }
@@ -319,17 +320,27 @@ def _take(X, indices):
     return X[indices]
 
 
-def _fit_predict_fold(make_estimator, X, y, train, test, keep):
-    """Fit one fold; (test predictions, fit time, fitted estimator or None)."""
+def _fit_predict_fold(make_estimator, X, y, train, test, keep, subjects=None):
+    """Fit one fold; (test predictions, fit time, fitted estimator or None).
+
+    With ``subjects``, they reach the per-subject steps as ``groups`` through
+    metadata routing, at fit (training subjects) and predict (test subjects).
+    """
+    import sklearn
+
     estimator = make_estimator()
-    start = time.perf_counter()
-    estimator.fit(_take(X, train), y[train])
-    fit_time = time.perf_counter() - start
-    return estimator.predict(_take(X, test)), fit_time, estimator if keep else None
+    fit_params = {} if subjects is None else {"groups": subjects[train]}
+    predict_params = {} if subjects is None else {"groups": subjects[test]}
+    with sklearn.config_context(enable_metadata_routing=subjects is not None):
+        start = time.perf_counter()
+        estimator.fit(_take(X, train), y[train], **fit_params)
+        fit_time = time.perf_counter() - start
+        y_pred = estimator.predict(_take(X, test), **predict_params)
+    return y_pred, fit_time, estimator if keep else None
 
 
 def _cross_val_predict(
-    make_estimator, X, y, splits, *, desc, keep_first=False, n_jobs=None
+    make_estimator, X, y, splits, *, desc, keep_first=False, n_jobs=None, subjects=None
 ):
     """Out-of-fold predictions (as ``cross_val_predict``), with fit times.
 
@@ -337,14 +348,15 @@ def _cross_val_predict(
     estimator is kept when ``keep_first`` (for the training-history figure).
     With ``n_jobs``, folds run in parallel processes, each limited to its
     share of the CPU threads (torch included), so they do not oversubscribe.
+    ``subjects`` go to per-subject pipelines (see :func:`_fit_predict_fold`).
     """
     import numpy as np
-    from joblib import Parallel, delayed
+    from sklearn.utils.parallel import Parallel, delayed
 
     y_pred = np.empty(len(y), dtype=object)
     results = Parallel(n_jobs=n_jobs, return_as="generator")(
         delayed(_fit_predict_fold)(
-            make_estimator, X, y, train, test, keep_first and k == 0
+            make_estimator, X, y, train, test, keep_first and k == 0, subjects
         )
         for k, (train, test) in enumerate(splits)
     )
@@ -457,7 +469,7 @@ def cmd_demo(args):
 
     with _cache_folder(args.cache_dir) as memory:
         _echo(
-            f"\n[1/5] EMD of {len(raw)} recordings x {raw.shape[1]} channels, "
+            f"\n[1/6] EMD of {len(raw)} recordings x {raw.shape[1]} channels, "
             "once, into the cache every method reads ..."
         )
         t0 = time.perf_counter()
@@ -472,6 +484,15 @@ def cmd_demo(args):
         def recommended():
             return make_recommended_pipeline(
                 fs=fs, memory=memory, n_jobs=n_jobs, random_state=seed
+            )
+
+        def recommended_subject():
+            return make_recommended_pipeline(
+                fs=fs,
+                memory=memory,
+                n_jobs=n_jobs,
+                per_subject=True,
+                random_state=seed,
             )
 
         def svm():
@@ -492,10 +513,17 @@ def cmd_demo(args):
             )
 
         first_net = None
-        methods = (("recommended", recommended), ("svm", svm), ("e2e", e2e))
+        methods = (
+            ("recommended", recommended),
+            ("recommended_subject", recommended_subject),
+            ("svm", svm),
+            ("e2e", e2e),
+        )
+        n_steps = len(methods) + 2
         for step, (key, make) in enumerate(methods, start=2):
             _echo(
-                f"\n[{step}/5] {METHOD_NAMES[key]}: {len(splits)}-fold subject-wise CV"
+                f"\n[{step}/{n_steps}] {METHOD_NAMES[key]}: {len(splits)}-fold "
+                "subject-wise CV"
             )
             step_started = time.perf_counter()
             y_pred, fit_times, first = _cross_val_predict(
@@ -506,6 +534,8 @@ def cmd_demo(args):
                 desc=key,
                 keep_first=key == "e2e",
                 n_jobs=settings["cv_n_jobs"],
+                # each test subject calibrated on its own recordings
+                subjects=groups if key == "recommended_subject" else None,
             )
             if key == "e2e":
                 first_net = first
@@ -523,7 +553,7 @@ def cmd_demo(args):
             raw[examples]
         )
 
-    _echo("\n[5/5] Figures")
+    _echo("\n[6/6] Figures")
     _use_agg()
     import matplotlib.pyplot as plt
 
@@ -547,6 +577,7 @@ def cmd_demo(args):
     written.append(_save_figure(fig, out / "hht_examples.png", force=True))
     for key, name in (
         ("recommended", "recommended"),
+        ("recommended_subject", "recommended_per_subject"),
         ("svm", "method1_cnn_svm"),
         ("e2e", "method2_end_to_end"),
     ):
@@ -617,6 +648,94 @@ def _read_labels_csv(path, *, allowed=None):
                 "file names carry)."
             )
     return mapping
+
+
+def _subjects(files, args, *, required):
+    """The subject of every file, from ``--subjects`` (a CSV with columns
+    ``file`` and ``subject``) or ``--subject-pattern`` (a regular expression
+    whose first group, searched in the file name, is the subject); None when
+    neither is given and none is required."""
+    import re
+
+    import numpy as np
+    import pandas as pd
+
+    csv = getattr(args, "subjects", None)
+    pattern = getattr(args, "subject_pattern", None)
+    if csv and pattern:
+        raise CLIError("give either --subjects or --subject-pattern, not both.")
+    if not csv and not pattern:
+        if required:
+            raise CLIError(
+                "this model calibrates every subject on its own recordings (it was "
+                "trained with --per-subject): give the subject of every file with "
+                "--subjects CSV (columns file,subject) or --subject-pattern REGEX "
+                "(its first group, searched in each file name, e.g. '^(\\d+)_')."
+            )
+        return None
+    names = [Path(f).name for f in files]
+    if csv:
+        path = _input_file(csv, "--subjects")
+        try:
+            table = pd.read_csv(path, dtype=str)
+        except Exception as exc:
+            raise CLIError(
+                f"--subjects {str(path)!r} is not a readable CSV ({exc})."
+            ) from None
+        if not {"file", "subject"} <= set(table.columns):
+            raise CLIError(
+                f"--subjects {str(path)!r} needs the columns file and subject; got "
+                f"{list(table.columns)}."
+            )
+        mapping = dict(zip(table["file"], table["subject"], strict=True))
+        missing = [n for n in names if n not in mapping]
+        if missing:
+            raise CLIError(
+                f"--subjects {str(path)!r} has no subject for {len(missing)} file(s), "
+                f"e.g. {missing[:3]}; expected one row per file."
+            )
+        return np.asarray([mapping[n] for n in names], dtype=object)
+    try:
+        regex = re.compile(pattern)
+    except re.error as exc:
+        raise CLIError(
+            f"--subject-pattern {pattern!r} is not a regular expression ({exc})."
+        ) from None
+    if regex.groups < 1:
+        raise CLIError(
+            f"--subject-pattern {pattern!r} has no group: put the subject in "
+            "parentheses, e.g. '^(\\d+)_'."
+        )
+    found = [regex.search(n) for n in names]
+    missing = [n for n, m in zip(names, found, strict=True) if m is None]
+    if missing:
+        raise CLIError(
+            f"--subject-pattern {pattern!r} does not match {len(missing)} file "
+            f"name(s), e.g. {missing[:3]}."
+        )
+    return np.asarray([m.group(1) for m in found], dtype=object)
+
+
+def _subject_options(p, *, training):
+    what = (
+        "calibrate every subject on its own recordings (method 1 and the bundled "
+        "data; needs the subjects, see --subjects)"
+    )
+    if training:
+        p.add_argument("--per-subject", action="store_true", help=what)
+    p.add_argument(
+        "--subjects",
+        default=None,
+        metavar="CSV",
+        help="subject of every file: a CSV with columns file,subject",
+    )
+    p.add_argument(
+        "--subject-pattern",
+        default=None,
+        metavar="REGEX",
+        help="subject of every file: the first group of REGEX searched in its "
+        "name, e.g. '^(\\d+)_' for 3_1_2.txt",
+    )
 
 
 def cmd_hht(args):
@@ -777,6 +896,7 @@ def _model_device(device):
 
 # -- train ------------------------------------------------------------------
 def _make_pipeline(args, *, verbose, fs=None, memory=None):
+    per_subject = getattr(args, "per_subject", False)
     """The method's pipeline: with its HHT step for raw recordings (``fs``
     given), without it for HHT matrices."""
     from .pipelines import make_cnn_svm_pipeline, make_end_to_end_pipeline
@@ -800,6 +920,7 @@ def _make_pipeline(args, *, verbose, fs=None, memory=None):
             batch_size=args.batch_size or 32,
             C=args.C,
             device=device,
+            per_subject=per_subject,
             random_state=args.seed,
         )
     return make_end_to_end_pipeline(
@@ -827,8 +948,14 @@ def cmd_train(args):
     output = _output_file(args.output, args.force, "--output")
     if args.cv == 1 or args.cv < 0:
         raise CLIError(f"--cv must be 0 (no cross-validation) or >= 2; got {args.cv}.")
+    if args.per_subject and args.method != "svm":
+        raise CLIError(
+            "--per-subject calibrates the features of method 1 (--method svm); "
+            "method 2 (--method e2e) normalises every matrix itself."
+        )
 
     import numpy as np
+    import sklearn
     from sklearn.model_selection import GroupKFold, StratifiedKFold
 
     from . import __version__
@@ -869,7 +996,10 @@ def cmd_train(args):
             )
         X = bunch.data[:, np.newaxis]
         y = bunch.target
-        groups, fs = None, None
+        groups = _subjects(
+            bunch.metadata["file"].tolist(), args, required=args.per_subject
+        )
+        fs = None
         input_shape = [int(n) for n in X.shape[1:]]
         source = f"{len(X)} labelled .npz file(s) in {str(folder)!r}"
         _echo(f"{PROG} train: {source}, matrices {X.shape[2]}x{X.shape[3]}.")
@@ -881,12 +1011,21 @@ def cmd_train(args):
                     f"smallest class has {counts.min()}. Use a smaller --cv, or "
                     "--cv 0 to skip cross-validation."
                 )
-        splitter = (
-            StratifiedKFold(n_splits=args.cv, shuffle=True, random_state=args.seed)
-            if args.cv
-            else None
-        )
-        split_name = f"StratifiedKFold({args.cv}, shuffled)"
+        if groups is not None and args.cv:
+            if len(np.unique(groups)) < args.cv:
+                raise CLIError(
+                    f"--cv {args.cv} needs at least {args.cv} subjects; the "
+                    f"subjects given name {len(np.unique(groups))}."
+                )
+            splitter = GroupKFold(n_splits=args.cv)
+            split_name = f"GroupKFold({args.cv}) on subjects"
+        else:
+            splitter = (
+                StratifiedKFold(n_splits=args.cv, shuffle=True, random_state=args.seed)
+                if args.cv
+                else None
+            )
+            split_name = f"StratifiedKFold({args.cv}, shuffled)"
     classes, counts = np.unique(y, return_counts=True)
     if len(classes) < 2:
         raise CLIError(
@@ -916,7 +1055,14 @@ def cmd_train(args):
         cv_report = None
         if splitter is not None:
             splits = list(splitter.split(np.zeros(len(y)), y, groups))
-            y_pred, fit_times, _ = _cross_val_predict(make, X, y, splits, desc="CV")
+            y_pred, fit_times, _ = _cross_val_predict(
+                make,
+                X,
+                y,
+                splits,
+                desc="CV",
+                subjects=groups if args.per_subject else None,
+            )
             cv_report = {
                 "splitter": split_name,
                 **_scores(y, y_pred),
@@ -931,7 +1077,17 @@ def cmd_train(args):
 
         _echo(f"Fitting on all {len(X)} samples ...")
         t0 = time.perf_counter()
-        pipeline = make(verbose=args.method == "e2e").fit(X, y)
+        pipeline = make(verbose=args.method == "e2e")
+        try:
+            with sklearn.config_context(enable_metadata_routing=args.per_subject):
+                if args.per_subject:
+                    pipeline.fit(X, y, groups=groups)
+                else:
+                    pipeline.fit(X, y)
+        except ValueError as exc:
+            if args.per_subject and "calibration window" in str(exc):
+                raise CLIError(str(exc)) from None
+            raise
         _echo(f"Fitted in {time.perf_counter() - t0:.1f} s.")
     pipeline = _without_cache(pipeline)
 
@@ -945,6 +1101,7 @@ def cmd_train(args):
         "classes": [str(c) for c in classes],
         "trained_on": source,
         "n_samples": int(len(X)),
+        "per_subject": bool(args.per_subject),
         "cv": cv_report,
         "params": {
             k: getattr(args, k)
@@ -1088,6 +1245,39 @@ def _prediction_data(folder, pipeline, metadata, args, *, labelled_only=False):
     return X, files, y_true
 
 
+def _predict_both(pipeline, X, subjects, *, proba=True):
+    """``(predict_proba, predict)`` of ``pipeline`` (just ``predict`` without
+    ``proba``): the subjects, if any, routed as ``groups``; a temporary cache
+    gives both calls one HHT of each recording."""
+    import numpy as np
+    import sklearn
+
+    params = {} if subjects is None else {"groups": subjects}
+    cached = {
+        name: None
+        for name in pipeline.get_params(deep=True)
+        if name.endswith("memory") and name.count("__") >= 1
+    }
+    try:
+        with (
+            _cache_folder(None) as memory,
+            sklearn.config_context(enable_metadata_routing=subjects is not None),
+        ):
+            if cached:
+                pipeline.set_params(**dict.fromkeys(cached, memory))
+            y_pred = np.asarray(pipeline.predict(X, **params))
+            if not proba:
+                return y_pred
+            return np.asarray(pipeline.predict_proba(X, **params)), y_pred
+    except ValueError as exc:
+        if subjects is not None and "calibration window" in str(exc):
+            raise CLIError(str(exc)) from None
+        raise
+    finally:
+        if cached:
+            pipeline.set_params(**cached)
+
+
 def cmd_predict(args):
     """Predict every file of a folder with a saved model."""
     model = _input_file(args.model, "MODEL")
@@ -1099,16 +1289,8 @@ def cmd_predict(args):
     import numpy as np
     import pandas as pd
 
-    X_in = X
-    steps = getattr(pipeline, "steps", [])
-    if steps and steps[0][0] == "hht":
-        # One HHT pass for both predict and predict_proba.
-        from sklearn.pipeline import Pipeline
-
-        X_in = steps[0][1].transform(X)
-        pipeline = Pipeline(steps[1:])
-    proba = np.asarray(pipeline.predict_proba(X_in))
-    y_pred = np.asarray(pipeline.predict(X_in))
+    subjects = _subjects(files, args, required=metadata.get("per_subject", False))
+    proba, y_pred = _predict_both(pipeline, X, subjects)
     classes = [str(c) for c in pipeline.classes_]
     column = np.array([classes.index(str(p)) for p in y_pred.tolist()])
     confidence = proba[np.arange(len(y_pred)), column]
@@ -1116,6 +1298,8 @@ def cmd_predict(args):
     table = pd.DataFrame(
         {"file": files, "predicted_label": y_pred, "confidence": confidence}
     )
+    if subjects is not None:
+        table.insert(1, "subject", subjects)
     table["confidence"] = table["confidence"].astype(float).round(6)
     _write_csv(table, output, force=args.force)
 
@@ -1141,7 +1325,7 @@ def cmd_predict(args):
             _echo(f"  {files[i]}: {y_pred[i]} (confidence: {confidence[i]:.4f})")
         if len(unlabelled) > len(shown):
             _echo(f"  ... {len(unlabelled) - len(shown)} more in {str(output)!r}")
-    _echo(f"Wrote {str(output)!r} (columns file, predicted_label, confidence).")
+    _echo(f"Wrote {str(output)!r} (columns " + ", ".join(table.columns) + ").")
     return 0
 
 
@@ -1171,7 +1355,8 @@ def cmd_evaluate(args):
     from sklearn.metrics import classification_report
 
     y_true = np.asarray(y_true, dtype=str)
-    y_pred = np.asarray(pipeline.predict(X)).astype(str)
+    subjects = _subjects(files, args, required=metadata.get("per_subject", False))
+    y_pred = np.asarray(_predict_both(pipeline, X, subjects, proba=False)).astype(str)
     unknown = sorted({str(v) for v in y_true} - {str(c) for c in pipeline.classes_})
     if unknown:
         _warn(
@@ -1526,6 +1711,7 @@ def build_parser():
     p.add_argument(
         "--force", action="store_true", help="overwrite an existing --output"
     )
+    _subject_options(p, training=True)
     p.set_defaults(func=cmd_train)
 
     for name, func in (("predict", cmd_predict), ("evaluate", cmd_evaluate)):
@@ -1585,6 +1771,7 @@ def build_parser():
             default=1,
             help="parallel HHT jobs for raw recordings",
         )
+        _subject_options(p, training=False)
         p.add_argument(
             "--force", action="store_true", help="overwrite existing output files"
         )

@@ -277,6 +277,62 @@ def test_train_bundled_then_predict_and_evaluate_raw(raw_dir, tmp_path, capsys):
     assert report.is_file() and (tmp_path / "report_confusion.png").is_file()
 
 
+def test_per_subject_train_predict_evaluate(raw_dir, tmp_path, capsys):
+    folder, labels = raw_dir
+    model = tmp_path / "subject.joblib"
+    result = ok(
+        run(
+            "train", "--bundled", "--n-subjects", "3", "--size", "16", "--cv", "3",
+            "--method", "svm", "--base-channels", "4", "--per-subject",
+            "--output", model, "--n-jobs", "1", "--device", "cpu",
+        )
+    )  # fmt: skip
+    assert "GroupKFold(3) on subjects" in result.stdout
+    meta = joblib.load(model)["metadata"]
+    assert meta["per_subject"] is True
+    assert [n for n, _ in joblib.load(model)["pipeline"].steps][-2] == "subject"
+    # the subjects of new files: required, from a pattern or a CSV
+    out = tmp_path / "pred.csv"
+    user_error(run("predict", model, folder, "--output", out), "--subject-pattern")
+    # one recording per subject cannot be calibrated: a one-line error
+    user_error(
+        run("predict", model, folder, "--output", out, "--subject-pattern", r"_(\d)"),
+        "subject '0' has 1 calibration window(s)",
+    )
+    assert not out.exists()
+    subjects = tmp_path / "subjects.csv"
+    pd.DataFrame(
+        {"file": [f"rec_{i}.txt" for i in range(6)], "subject": list("aabbcc")}
+    ).to_csv(subjects, index=False)
+    ok(run("predict", model, folder, "--output", out, "--subjects", subjects))
+    table = pd.read_csv(out)
+    assert list(table.columns) == ["file", "subject", "predicted_label", "confidence"]
+    assert table["subject"].tolist() == list("aabbcc")
+    assert set(table["predicted_label"]) <= set(meta["classes"])
+    bad = tmp_path / "bad.csv"
+    pd.DataFrame({"file": ["rec_0.txt"], "subject": ["a"]}).to_csv(bad, index=False)
+    user_error(
+        run(
+            "predict", model, folder, "--output", tmp_path / "x.csv", "--subjects", bad
+        ),
+        "no subject for 5 file(s)",
+    )
+    user_error(
+        run("predict", model, folder, "--output", tmp_path / "y.csv",
+            "--subject-pattern", "rec")
+    , "has no group")  # fmt: skip
+    report = tmp_path / "report.csv"
+    args = ["evaluate", model, folder, "--labels", labels, "--output", report,
+            "--subjects", subjects]  # fmt: skip
+    assert main([str(a) for a in args]) == 0
+    capsys.readouterr()
+    user_error(
+        run("train", "--bundled", "--method", "e2e", "--per-subject", "--output",
+            tmp_path / "e.joblib"),
+        "method 1",
+    )  # fmt: skip
+
+
 @pytest.mark.slow
 def test_demo_quick(tmp_path):
     out = tmp_path / "demo"
@@ -289,6 +345,7 @@ def test_demo_quick(tmp_path):
         "fit_time_s",
         "chance",
         "recommended",
+        "calibrated per subject",
         "method 1",
         "method 2",
         "Total wall time",
@@ -297,13 +354,14 @@ def test_demo_quick(tmp_path):
     for name in (
         "hht_examples.png",
         "confusion_recommended.png",
+        "confusion_recommended_per_subject.png",
         "confusion_method1_cnn_svm.png",
         "confusion_method2_end_to_end.png",
         "history_method2.png",
     ):
         assert (out / name).stat().st_size > 5_000, name
     results = pd.read_csv(out / "results.csv")
-    assert len(results) == 3 and results["accuracy"].between(0, 1).all()
+    assert len(results) == 4 and results["accuracy"].between(0, 1).all()
     # The folder is not empty any more: refused without --force.
     user_error(run("demo", "--quick", "--output", out), str(out), "--force")
 
