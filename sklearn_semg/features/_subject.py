@@ -86,12 +86,12 @@ class SubjectStandardScaler(OneToOneFeatureMixin, TransformerMixin, BaseEstimato
     ----------
     n_features_in_ : int
         Number of features seen at ``fit``.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (n_features,)
         Names of the features seen at ``fit``, if they had names.
-    mean_ : ndarray of shape (n_features_in_,)
+    mean_ : ndarray of shape (n_features,)
         Mean of every feature over all training rows (used without groups
         when ``missing_groups="pool"``).
-    scale_ : ndarray of shape (n_features_in_,)
+    scale_ : ndarray of shape (n_features,)
         Standard deviation of every feature over all training rows (1 for a
         constant feature).
     n_groups_fit_ : int
