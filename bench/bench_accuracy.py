@@ -150,7 +150,9 @@ def first_block_scaled(features, y, groups):
     """Biceps is one subject: its calibration statistics are those of its
     first block (the first fifth of the early windows, a rested start),
     computed once outside the cross-validation from features alone."""
-    first = (groups == 0) & (y == np.unique(y)[0])
+    # the windows are in time order: the first block is the leading run of
+    # group 0 (no labels used)
+    first = np.arange(len(groups)) < np.argmax(groups != groups[0])
     return (
         SubjectStandardScaler(missing_groups="pool")
         .fit(features[first])

@@ -276,7 +276,7 @@ def _without_cache(pipeline):
     cached = {
         name: None
         for name, value in pipeline.get_params(deep=True).items()
-        if name.endswith("memory") and value is not None
+        if name.rsplit("__", 1)[-1] == "memory" and value is not None
     }
     return pipeline.set_params(**cached) if cached else pipeline
 
@@ -687,6 +687,18 @@ def _subjects(files, args, *, required):
                 f"--subjects {str(path)!r} needs the columns file and subject; got "
                 f"{list(table.columns)}."
             )
+        empty = table["file"].isna() | table["subject"].isna()
+        if empty.any():
+            raise CLIError(
+                f"--subjects {str(path)!r} has {int(empty.sum())} row(s) with an "
+                f"empty file or subject, the first at line {int(empty.idxmax()) + 2}."
+            )
+        repeated = table["file"][table["file"].duplicated()].tolist()
+        if repeated:
+            raise CLIError(
+                f"--subjects {str(path)!r} names {len(repeated)} file(s) twice, "
+                f"e.g. {repeated[:3]}; expected one row per file."
+            )
         mapping = dict(zip(table["file"], table["subject"], strict=True))
         missing = [n for n in names if n not in mapping]
         if missing:
@@ -714,6 +726,19 @@ def _subjects(files, args, *, required):
             f"name(s), e.g. {missing[:3]}."
         )
     return np.asarray([m.group(1) for m in found], dtype=object)
+
+
+def _model_subjects(files, args, metadata):
+    """The subjects for a saved model: required by a per-subject model,
+    ignored (with a warning) by the others."""
+    if metadata.get("per_subject", False):
+        return _subjects(files, args, required=True)
+    if getattr(args, "subjects", None) or getattr(args, "subject_pattern", None):
+        _warn(
+            "this model was not trained with --per-subject; --subjects and "
+            "--subject-pattern are ignored."
+        )
+    return None
 
 
 def _subject_options(p, *, training):
@@ -896,9 +921,9 @@ def _model_device(device):
 
 # -- train ------------------------------------------------------------------
 def _make_pipeline(args, *, verbose, fs=None, memory=None):
-    per_subject = getattr(args, "per_subject", False)
     """The method's pipeline: with its HHT step for raw recordings (``fs``
     given), without it for HHT matrices."""
+    per_subject = getattr(args, "per_subject", False)
     from .pipelines import make_cnn_svm_pipeline, make_end_to_end_pipeline
 
     device = _model_device(args.device)
@@ -1247,35 +1272,28 @@ def _prediction_data(folder, pipeline, metadata, args, *, labelled_only=False):
 
 def _predict_both(pipeline, X, subjects, *, proba=True):
     """``(predict_proba, predict)`` of ``pipeline`` (just ``predict`` without
-    ``proba``): the subjects, if any, routed as ``groups``; a temporary cache
-    gives both calls one HHT of each recording."""
+    ``proba``), the subjects, if any, routed as ``groups``. The steps before
+    the classifier run once for both."""
     import numpy as np
     import sklearn
+    from sklearn.pipeline import Pipeline
 
     params = {} if subjects is None else {"groups": subjects}
-    cached = {
-        name: None
-        for name in pipeline.get_params(deep=True)
-        if name.endswith("memory") and name.count("__") >= 1
-    }
     try:
-        with (
-            _cache_folder(None) as memory,
-            sklearn.config_context(enable_metadata_routing=subjects is not None),
-        ):
-            if cached:
-                pipeline.set_params(**dict.fromkeys(cached, memory))
-            y_pred = np.asarray(pipeline.predict(X, **params))
+        with sklearn.config_context(enable_metadata_routing=subjects is not None):
+            if isinstance(pipeline, Pipeline) and len(pipeline.steps) > 1:
+                Xt = pipeline[:-1].transform(X, **params)
+                final = pipeline[-1]
+            else:
+                Xt, final = X, pipeline
+            y_pred = np.asarray(final.predict(Xt))
             if not proba:
                 return y_pred
-            return np.asarray(pipeline.predict_proba(X, **params)), y_pred
+            return np.asarray(final.predict_proba(Xt)), y_pred
     except ValueError as exc:
         if subjects is not None and "calibration window" in str(exc):
             raise CLIError(str(exc)) from None
         raise
-    finally:
-        if cached:
-            pipeline.set_params(**cached)
 
 
 def cmd_predict(args):
@@ -1289,7 +1307,7 @@ def cmd_predict(args):
     import numpy as np
     import pandas as pd
 
-    subjects = _subjects(files, args, required=metadata.get("per_subject", False))
+    subjects = _model_subjects(files, args, metadata)
     proba, y_pred = _predict_both(pipeline, X, subjects)
     classes = [str(c) for c in pipeline.classes_]
     column = np.array([classes.index(str(p)) for p in y_pred.tolist()])
@@ -1341,10 +1359,14 @@ def cmd_evaluate(args):
     )
     _output_file(figure, args.force, "--figure")
     pipeline, metadata = _load_model(model)
+    # a per-subject model calibrates every subject on all its files, labelled
+    # or not, exactly as predict does; the report then keeps the labelled ones
+    per_subject = metadata.get("per_subject", False)
     X, files, y_true = _prediction_data(
-        folder, pipeline, metadata, args, labelled_only=True
+        folder, pipeline, metadata, args, labelled_only=not per_subject
     )
-    if not files:
+    labelled = [i for i, label in enumerate(y_true) if label is not None]
+    if not labelled:
         raise CLIError(
             f"no labelled recording in DATA_DIR {str(folder)!r}; pass --labels CSV "
             "(columns file,label) for raw recordings."
@@ -1354,9 +1376,10 @@ def cmd_evaluate(args):
     import pandas as pd
     from sklearn.metrics import classification_report
 
-    y_true = np.asarray(y_true, dtype=str)
-    subjects = _subjects(files, args, required=metadata.get("per_subject", False))
+    subjects = _model_subjects(files, args, metadata)
     y_pred = np.asarray(_predict_both(pipeline, X, subjects, proba=False)).astype(str)
+    y_true = np.asarray([y_true[i] for i in labelled], dtype=str)
+    y_pred = y_pred[labelled]
     unknown = sorted({str(v) for v in y_true} - {str(c) for c in pipeline.classes_})
     if unknown:
         _warn(

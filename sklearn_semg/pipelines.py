@@ -330,11 +330,14 @@ def make_recommended_pipeline(
     from .features import HHTFeatures
     from .hht import EMDDecomposer
 
-    band = semg_band(
-        fs,
-        SEMG_BAND if isinstance(freq_range, str) else freq_range,
-        owner="make_recommended_pipeline",
-    )
+    if isinstance(freq_range, str) and freq_range == "semg":
+        freq_range = SEMG_BAND
+    elif not (isinstance(freq_range, (tuple, list)) and len(freq_range) == 2):
+        raise ValueError(
+            "The 'freq_range' parameter of make_recommended_pipeline must be 'semg' "
+            f"or a pair (f_min, f_max) in Hz; got {freq_range!r}."
+        )
+    band = semg_band(fs, freq_range, owner="make_recommended_pipeline")
     spectrum = Pipeline(
         [
             (

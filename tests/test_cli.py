@@ -219,6 +219,18 @@ def test_predict_npz_every_file(svm_model, npz_dir, tmp_path):
     assert "Accuracy on the 16 labelled file(s)" in result.stdout
 
 
+def test_subjects_for_a_model_without_calibration_are_ignored(
+    svm_model, npz_dir, tmp_path
+):
+    model, _ = svm_model
+    out = tmp_path / "pred.csv"
+    result = ok(
+        run("predict", model, npz_dir, "--output", out, "--subject-pattern", "(.)")
+    )
+    assert "not trained with --per-subject" in result.stderr
+    assert "subject" not in pd.read_csv(out).columns
+
+
 def test_evaluate_npz(svm_model, npz_dir, tmp_path):
     model, _ = svm_model
     out = tmp_path / "report.csv"
@@ -321,6 +333,15 @@ def test_per_subject_train_predict_evaluate(raw_dir, tmp_path, capsys):
         run("predict", model, folder, "--output", tmp_path / "y.csv",
             "--subject-pattern", "rec")
     , "has no group")  # fmt: skip
+    empty = tmp_path / "empty.csv"
+    pd.DataFrame(
+        {"file": [f"rec_{i}.txt" for i in range(6)], "subject": ["a", None] * 3}
+    ).to_csv(empty, index=False)
+    user_error(
+        run("predict", model, folder, "--output", tmp_path / "z.csv", "--subjects",
+            empty),
+        "empty file or subject, the first at line 3",
+    )  # fmt: skip
     report = tmp_path / "report.csv"
     args = ["evaluate", model, folder, "--labels", labels, "--output", report,
             "--subjects", subjects]  # fmt: skip

@@ -82,7 +82,7 @@ def test_clear_errors():
     with pytest.raises(ValueError, match=r"fit needs groups.*enable_metadata_routing"):
         SubjectStandardScaler().fit(X)
     scaler = SubjectStandardScaler().fit(X, groups=g)
-    with pytest.raises(ValueError, match=r"transform needs groups"):
+    with pytest.raises(ValueError, match=r"transform got no groups, but fit had 6"):
         scaler.transform(X)
     with pytest.raises(ValueError, match=r"one entry per row of X \(96\)"):
         scaler.transform(X, groups=g[:-1])
@@ -109,7 +109,7 @@ def test_pipeline_routing_fit_predict_score(routing):
     # without calibration the subject offsets swamp the classes
     plain = make_pipeline(StandardScaler(), SVC(C=1.0)).fit(X[train], y[train])
     assert plain.score(X[test], y[test]) < 0.75
-    with pytest.raises(ValueError, match="transform needs groups"):
+    with pytest.raises(ValueError, match="transform got no groups"):
         pipe.predict(X[test])
 
 
@@ -159,3 +159,41 @@ def test_real_subjects_calibration_helps_classic_features(muscletracker_dir, rou
     before = plain_score["test_score"].mean()
     after = cal_score["test_score"].mean()
     assert after > before + 0.15, (before, after)
+
+
+def test_constant_features_are_judged_relative_to_their_size():
+    # constant within the subject but not exactly representable: still
+    # constant (StandardScaler's rule), not blown up to +-1
+    X = np.c_[np.full(39, np.log(1e-12)), np.full(39, 98765.4321), np.arange(39.0)]
+    out = SubjectStandardScaler().fit_transform(X, groups=np.zeros(39))
+    assert np.abs(out[:, :2]).max() < 1e-6
+    # a tiny but varying float32 feature is scaled like any other
+    small = (np.random.default_rng(0).standard_normal((40, 1)) * 1e-7).astype(
+        np.float32
+    )
+    out = SubjectStandardScaler().fit_transform(small, groups=np.zeros(40))
+    assert out.dtype == np.float32 and abs(float(out.std()) - 1.0) < 1e-3
+
+
+def test_group_labels_of_any_type_and_missing_ones():
+    X, _, _ = subjects_data(n_subjects=2, per_class=4)
+    mixed = np.array([1] * 8 + ["a"] * 8, dtype=object)
+    out = SubjectStandardScaler().fit_transform(X, groups=mixed)
+    np.testing.assert_allclose(out[:8].mean(axis=0), 0, atol=1e-12)
+    for missing in (None, np.nan):
+        g = mixed.copy()
+        g[5] = missing
+        with pytest.raises(ValueError, match=r"no subject for 1 row\(s\).*row 5"):
+            SubjectStandardScaler().fit(X, groups=g)
+
+
+def test_named_scorers_cannot_silently_use_pooled_statistics(routing):
+    # a named scorer calls predict without metadata: an error, not a silent
+    # fallback to pooled statistics (even with missing_groups="pool")
+    X, y, g = subjects_data()
+    pipe = make_pipeline(SubjectStandardScaler(missing_groups="pool"), SVC())
+    with pytest.raises(ValueError, match="transform got no groups, but fit had"):
+        cross_validate(
+            pipe, X, y, cv=GroupKFold(3), params={"groups": g}, scoring="accuracy",
+            error_score="raise",
+        )  # fmt: skip

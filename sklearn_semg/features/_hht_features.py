@@ -368,7 +368,10 @@ class HHTFeatures(DecomposingMixin, _PerChannelFeatures):
             Channel-major: the columns of channel 0 first.
         """
         items = self._check_input(X, reset=False)
-        f_min, f_max = self._check_freq_range(default=(0.0, float(self.fs) / 2))
+        f_min, f_max = self._check_freq_range(
+            default=(0.0, float(self.fs) / 2),
+            warn=False,  # fit warned already
+        )
         settings = dict(
             fs=float(self.fs),
             f_min=f_min,

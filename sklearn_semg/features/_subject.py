@@ -24,20 +24,42 @@ _ROUTING_HINT = (
 
 
 def _check_groups(groups, n_samples, estimator_name):
-    groups = np.asarray(groups)
-    if groups.ndim != 1 or len(groups) != n_samples:
+    """``groups`` as integer codes, one per row; missing subjects are errors."""
+    import pandas as pd
+
+    array = np.asarray(groups, dtype=object)
+    if array.ndim != 1 or len(array) != n_samples:
         raise ValueError(
             f"{estimator_name}: groups must have one entry per row of X "
-            f"({n_samples}); got an array of shape {groups.shape}."
+            f"({n_samples}); got an array of shape {np.shape(groups)}."
         )
-    return groups
+    codes, labels = pd.factorize(array, use_na_sentinel=True)
+    if np.any(codes < 0):
+        rows = np.flatnonzero(codes < 0)
+        raise ValueError(
+            f"{estimator_name}: groups has no subject for {len(rows)} row(s) "
+            f"(None or NaN), the first at row {rows[0]}; every row needs its "
+            "subject."
+        )
+    return codes, labels
 
 
-def _scale_of(std):
-    """Standard deviations as scales: 0 (a constant feature) becomes 1."""
-    std = std.copy()
-    std[std < 10 * np.finfo(std.dtype).eps] = 1.0
-    return std
+def _statistics(values, with_mean, with_std):
+    """Mean and scale of every column, accumulated in float64; a column that
+    is constant up to rounding gets scale 1 (as StandardScaler decides it)."""
+    from sklearn.preprocessing._data import _is_constant_feature
+
+    values = values.astype(np.float64, copy=False)
+    n = len(values)
+    mean = values.mean(axis=0)
+    var = values.var(axis=0)
+    scale = np.sqrt(var)
+    scale[_is_constant_feature(var, mean, n)] = 1.0
+    if not with_mean:
+        mean = np.zeros_like(mean)
+    if not with_std:
+        scale = np.ones_like(scale)
+    return mean, scale
 
 
 class SubjectStandardScaler(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
@@ -59,7 +81,13 @@ class SubjectStandardScaler(OneToOneFeatureMixin, TransformerMixin, BaseEstimato
     ``sklearn.set_config(enable_metadata_routing=True)``, pass
     ``groups=...`` to ``fit``, ``predict``, ``score`` of the pipeline, or
     ``params={"groups": g}`` to :func:`~sklearn.model_selection.cross_validate`;
-    the step requests it for ``fit`` and ``transform`` by default.
+    the step requests it for ``fit`` and ``transform`` by default. Scoring
+    works through the estimator's own ``score`` (the default of
+    :func:`~sklearn.model_selection.cross_validate` and
+    :class:`~sklearn.model_selection.GridSearchCV`); named scorers
+    (``scoring="accuracy"``) and :func:`~sklearn.model_selection.cross_val_predict`
+    call ``predict`` without metadata, so a scaler fitted with subjects then
+    raises rather than scoring with the wrong statistics.
 
     Parameters
     ----------
@@ -168,13 +196,11 @@ class SubjectStandardScaler(OneToOneFeatureMixin, TransformerMixin, BaseEstimato
             Fitted scaler.
         """
         X = validate_data(self, X, reset=True, dtype=[np.float64, np.float32])
-        self.mean_ = X.mean(axis=0) if self.with_mean else np.zeros(X.shape[1])
-        self.scale_ = _scale_of(X.std(axis=0)) if self.with_std else np.ones(X.shape[1])
+        self.mean_, self.scale_ = _statistics(X, self.with_mean, self.with_std)
         if groups is None:
             self._missing(stage="fit")
             self.n_groups_fit_ = 0
         else:
-            groups = _check_groups(groups, len(X), type(self).__name__)
             self.n_groups_fit_ = len(self._group_statistics(X, groups))
         return self
 
@@ -199,9 +225,17 @@ class SubjectStandardScaler(OneToOneFeatureMixin, TransformerMixin, BaseEstimato
             self, X, reset=False, dtype=[np.float64, np.float32], copy=True
         )
         if groups is None:
+            if self.n_groups_fit_:
+                raise ValueError(
+                    f"{type(self).__name__}.transform got no groups, but fit had "
+                    f"{self.n_groups_fit_} subjects: pooled statistics would "
+                    "silently replace the per-subject ones. Pass groups to "
+                    "predict and score (named scorers and cross_val_predict "
+                    "cannot: use the estimator's default score, or predict with "
+                    "groups=...)."
+                )
             self._missing(stage="transform")
             return (X - self.mean_.astype(X.dtype)) / self.scale_.astype(X.dtype)
-        groups = _check_groups(groups, len(X), type(self).__name__)
         for rows, mean, scale in self._group_statistics(X, groups):
             X[rows] = (X[rows] - mean) / scale
         return X
@@ -233,10 +267,10 @@ class SubjectStandardScaler(OneToOneFeatureMixin, TransformerMixin, BaseEstimato
 
     def _group_statistics(self, X, groups):
         """``[(rows, mean, scale)]`` of every subject, from its reference rows."""
-        labels, inverse = np.unique(groups, return_inverse=True)
+        codes, labels = _check_groups(groups, len(X), type(self).__name__)
         out = []
         for k, label in enumerate(labels):
-            rows = np.flatnonzero(inverse == k)
+            rows = np.flatnonzero(codes == k)
             reference = rows if self.reference is None else rows[: self.reference]
             if len(reference) < self.min_windows:
                 label = label.item() if hasattr(label, "item") else label
@@ -247,11 +281,7 @@ class SubjectStandardScaler(OneToOneFeatureMixin, TransformerMixin, BaseEstimato
                     "statistics. Give every subject more windows, or lower "
                     "min_windows."
                 )
-            values = X[reference]
-            mean = values.mean(axis=0) if self.with_mean else np.zeros(X.shape[1])
-            scale = (
-                _scale_of(values.std(axis=0)) if self.with_std else np.ones(X.shape[1])
-            )
+            mean, scale = _statistics(X[reference], self.with_mean, self.with_std)
             out.append((rows, mean.astype(X.dtype), scale.astype(X.dtype)))
         return out
 

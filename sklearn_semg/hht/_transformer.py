@@ -330,7 +330,7 @@ class HHTTransformer(DecomposingMixin, TransformerMixin, BaseEstimator):
             fs=float(self.fs),
             n_freq_bins=self.n_freq_bins,
             n_time_bins=self.n_time_bins,
-            freq_range=self._check_freq_range(),
+            freq_range=self._check_freq_range(warn=False),  # _fit warned
             per_matrix_max=self.normalize == "max",
         )
         results = self._map_recordings(

@@ -15,7 +15,7 @@ __all__ = ["SEMG_BAND", "RecordingsMixin", "semg_band"]
 SEMG_BAND = (20.0, 450.0)
 
 
-def semg_band(fs, band=SEMG_BAND, *, owner="sklearn_semg"):
+def semg_band(fs, band=SEMG_BAND, *, owner="sklearn_semg", warn=True):
     """The sEMG band that a sampling rate can hold: its upper edge at most
     ``0.45 * fs`` (just below the Nyquist frequency).
 
@@ -30,6 +30,8 @@ def semg_band(fs, band=SEMG_BAND, *, owner="sklearn_semg"):
         ``(f_min, f_max)`` in Hz.
     owner : str, default="sklearn_semg"
         Who asks, for the messages.
+    warn : bool, default=True
+        Warn when the band is lowered.
 
     Returns
     -------
@@ -57,6 +59,8 @@ def semg_band(fs, band=SEMG_BAND, *, owner="sklearn_semg"):
             f"lies below 0.45 * fs = {top:g} Hz; record at a higher sampling rate "
             "or give a lower band."
         )
+    if not warn:
+        return f_min, top
     warnings.warn(
         f"{owner}: fs={fs:g} Hz is too low for the band up to {f_max:g} Hz; using "
         f"({f_min:g}, {top:g}) Hz, whose upper edge is 0.45 * fs.",
@@ -90,15 +94,16 @@ class RecordingsMixin:
             estimator_name=name,
         )
 
-    def _check_freq_range(self, default=None):
+    def _check_freq_range(self, default=None, *, warn=True):
         """``freq_range`` as floats within ``[0, fs/2]`` (``default`` if None;
-        ``"semg"``: :func:`semg_band` of ``fs``)."""
+        ``"semg"``: :func:`semg_band` of ``fs``, which warns if ``warn`` and
+        the band is lowered)."""
         nyquist = float(self.fs) / 2
         name = type(self).__name__
         if self.freq_range is None:
             return default
         if isinstance(self.freq_range, str):  # "semg", the only string allowed
-            return semg_band(self.fs, owner=name)
+            return semg_band(self.fs, owner=name, warn=warn)
         try:
             f_min, f_max = (float(f) for f in self.freq_range)
         except (TypeError, ValueError) as exc:
