@@ -1826,7 +1826,11 @@ def main(argv=None):
         print(f"{PROG} {args.command}: error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
-        print(f"{PROG} {args.command}: interrupted", file=sys.stderr)
+        # outputs are written at the end, to a temporary name: nothing written
+        print(
+            f"\n{PROG} {args.command}: interrupted; nothing was written.",
+            file=sys.stderr,
+        )
         return 130
 
 

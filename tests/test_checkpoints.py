@@ -362,7 +362,9 @@ def test_keyboard_interrupt_mid_epoch_then_resume_from_last(tmp_path):
     params = dict(checkpoint_dir=root, checkpoint_every=2)
     interrupted = net(
         max_epochs=5, callbacks=[("interrupt", InterruptAt(epoch=4))], **params
-    ).fit(X, y)  # skorch stops training on Ctrl+C and returns
+    )
+    with pytest.raises(KeyboardInterrupt, match="after 4 completed epoch"):
+        interrupted.fit(X, y)  # the interrupt propagates after skorch's clean-up
     assert len(interrupted.history) == 4 and "dur" not in interrupted.history[-1]
     run = interrupted.checkpoint_path_
     # epoch 4 never completed: no checkpoint_epoch_4.pt and no final model
@@ -379,6 +381,60 @@ def test_keyboard_interrupt_mid_epoch_then_resume_from_last(tmp_path):
     assert resumed.history[:, "epoch"] == [1, 2, 3, 4, 5]
     assert load_checkpoint(run / FINAL)["epoch"] == 5
     assert_same_weights(resumed, net(max_epochs=5).fit(X, y))
+
+
+def test_interrupt_between_epochs_keeps_the_last_epoch_to_resume_from(tmp_path):
+    """Ctrl-C right after an epoch: that epoch is saved as a periodic
+    checkpoint (never as final_model.pt), and resuming equals the
+    uninterrupted run."""
+    X, y = make_matrices()
+    root = tmp_path / "ckpt"
+
+    class InterruptAfter(Callback):
+        def on_epoch_end(self, net, **kwargs):
+            if len(net.history) == 3:
+                raise KeyboardInterrupt
+
+    interrupted = net(
+        max_epochs=5,
+        checkpoint_dir=root,
+        checkpoint_every=10,
+        callbacks=[("interrupt", InterruptAfter())],
+    )
+    with pytest.raises(KeyboardInterrupt):
+        interrupted.fit(X, y)
+    run = interrupted.checkpoint_path_
+    assert FINAL not in files(run) and "checkpoint_epoch_3.pt" in files(run)
+    resumed = net(max_epochs=5, checkpoint_dir=root, resume_from="last").fit(X, y)
+    assert resumed.history[:, "epoch"] == [1, 2, 3, 4, 5]
+    assert_same_weights(resumed, net(max_epochs=5).fit(X, y))
+
+
+def test_on_interrupt_keep_is_skorch_behaviour_with_a_warning():
+    X, y = make_matrices()
+    kept = net(
+        max_epochs=5,
+        on_interrupt="keep",
+        callbacks=[("interrupt", InterruptAt(epoch=3))],
+    )
+    with pytest.warns(UserWarning, match=r"after 3 completed epoch.*'keep'"):
+        assert kept.fit(X, y) is kept
+    assert len(kept.history) == 3
+    with pytest.raises(ValueError, match="'on_interrupt' parameter"):
+        net(max_epochs=1, on_interrupt="ignore").fit(X, y)
+
+
+def test_cross_val_score_never_scores_an_interrupted_fit():
+    from sklearn.model_selection import cross_val_score
+
+    X, y = make_matrices()
+    with pytest.raises(KeyboardInterrupt):
+        cross_val_score(
+            net(max_epochs=5, callbacks=[("interrupt", InterruptAt(epoch=2))]),
+            X,
+            y,
+            cv=2,
+        )
 
 
 def test_killed_process_then_resume_in_this_process(tmp_path):

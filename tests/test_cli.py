@@ -261,6 +261,31 @@ def test_train_e2e_and_predict(npz_dir, tmp_path):
 
 # -- the bundled data and raw recordings ----------------------------------------
 @pytest.mark.slow
+def test_ctrl_c_during_e2e_training_exits_130_and_writes_nothing(npz_dir, tmp_path):
+    import signal
+
+    model = tmp_path / "model.joblib"
+    model.write_bytes(b"a good model")
+    process = subprocess.Popen(
+        [*COMMAND, "train", str(npz_dir), "--method",
+         "e2e", "--epochs", "3000", "--cv", "0", "--base-channels", "4",
+         "--output", str(model), "--force", "--device", "cpu"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )  # fmt: skip
+    # wait for the epoch table: training has started
+    for line in process.stdout:
+        if line.strip()[:1].isdigit():
+            break
+    process.send_signal(signal.SIGINT)
+    _, stderr = process.communicate(timeout=120)
+    assert process.returncode == 130, stderr
+    assert "interrupted; nothing was written" in stderr
+    assert model.read_bytes() == b"a good model"
+    assert not [p for p in tmp_path.iterdir() if p.name.endswith(".tmp")]
+
+
 def test_train_bundled_then_predict_and_evaluate_raw(raw_dir, tmp_path, capsys):
     folder, labels = raw_dir
     model = tmp_path / "raw.joblib"

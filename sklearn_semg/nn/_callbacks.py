@@ -385,12 +385,20 @@ class TrainingCheckpoint(RecordBest):
             )
 
     def on_train_end(self, net, **kwargs):
-        # Only a completed epoch makes a final model; after a KeyboardInterrupt
-        # in the middle of an epoch, resume from the last periodic checkpoint.
+        # Only a completed training makes a final model. After a
+        # KeyboardInterrupt, the last completed epoch is kept as a periodic
+        # checkpoint to resume from ("last"); an epoch cut in the middle is
+        # lost.
         if self.run_dir_ is None:
             return
-        if len(net.history) and "dur" in net.history[-1]:
-            atomic_torch_save(self._state(net), self.run_dir_ / FINAL)
+        if not (len(net.history) and "dur" in net.history[-1]):
+            return
+        if getattr(net, "_interrupted_", False):
+            path = self.run_dir_ / periodic_name(len(net.history))
+            if not path.exists():
+                atomic_torch_save(self._state(net), path)
+            return
+        atomic_torch_save(self._state(net), self.run_dir_ / FINAL)
 
 
 def _cuda_index(net):

@@ -2,6 +2,7 @@
 
 import contextlib
 import os
+import warnings
 from numbers import Integral
 
 import numpy as np
@@ -87,6 +88,16 @@ class HHTCNNClassifier(NeuralNetClassifier):
         Stop when the monitored accuracy (validation, or training without a
         split) has not improved for this many epochs, and keep the best
         weights (skorch ``EarlyStopping(load_best=True)``).
+    on_interrupt : {"raise", "keep"}, default="raise"
+        What a ``KeyboardInterrupt`` (Ctrl-C) during training does.
+        ``"raise"``: training stops after skorch's clean-up (the checkpoints of
+        completed epochs stay on disk, the last one as a periodic checkpoint
+        to resume from, never as ``final_model.pt``) and the interrupt
+        propagates, so ``fit``, ``cross_val_score`` and ``GridSearchCV`` never
+        return or score a half-trained model. ``"keep"``: skorch's own
+        behaviour, opted into explicitly: training stops, ``fit`` returns the
+        partly trained model, with a ``UserWarning`` saying after how many
+        epochs.
     progress : bool, default=False
         Show a progress bar over the batches of each epoch.
     random_state : int, RandomState instance or None, default=None
@@ -148,6 +159,7 @@ class HHTCNNClassifier(NeuralNetClassifier):
         resume_from=None,
         augment=None,
         early_stopping=None,
+        on_interrupt="raise",
         progress=False,
         random_state=None,
         device="cpu",
@@ -161,6 +173,7 @@ class HHTCNNClassifier(NeuralNetClassifier):
         self.resume_from = resume_from
         self.augment = augment
         self.early_stopping = early_stopping
+        self.on_interrupt = on_interrupt
         self.progress = progress
         self.random_state = random_state
         super().__init__(
@@ -355,6 +368,7 @@ class HHTCNNClassifier(NeuralNetClassifier):
         }
         self._seed_ = self._seed()
         self._fit_for_total_epochs_ = True
+        self._check_on_interrupt()
         try:
             with self._seeded():
                 if not self.warm_start or not self.initialized_:
@@ -363,20 +377,55 @@ class HHTCNNClassifier(NeuralNetClassifier):
                 super().partial_fit(X, y_enc, _routing_method="fit", **fit_params)
         finally:
             self._fit_for_total_epochs_ = False
-        return self
+        return self._after_interrupt()
+
+    def _check_on_interrupt(self):
+        if self.on_interrupt not in ("raise", "keep"):
+            raise ValueError(
+                "The 'on_interrupt' parameter of HHTCNNClassifier must be 'raise' "
+                f"or 'keep'; got {self.on_interrupt!r}."
+            )
+        self._interrupted_ = False
+
+    def _after_interrupt(self):
+        """skorch's partial_fit swallows a KeyboardInterrupt: raise it again
+        (``on_interrupt="raise"``) or warn (``"keep"``)."""
+        if not self._interrupted_:
+            return self
+        done = len(self.history)
+        message = (
+            f"{type(self).__name__}: training interrupted after {done} completed "
+            f"epoch(s) of max_epochs={self.max_epochs}"
+        )
+        if self.on_interrupt == "keep":
+            warnings.warn(
+                f"{message}; keeping the partly trained model (on_interrupt='keep').",
+                UserWarning,
+                stacklevel=3,
+            )
+            return self
+        raise KeyboardInterrupt(message)
 
     def partial_fit(self, X, y=None, classes=None, **fit_params):
         if getattr(self, "label_encoder_", None) is None or not self.initialized_:
             return self.fit(X, y, **fit_params)
         X = self._check_X(X, reset=False)
         y_enc = self.label_encoder_.transform(np.asarray(y)).astype(np.int64)
-        return super().partial_fit(X, y_enc, classes=classes, **fit_params)
+        self._check_on_interrupt()
+        super().partial_fit(X, y_enc, classes=classes, **fit_params)
+        return self._after_interrupt()
 
     def fit_loop(self, X, y=None, epochs=None, **fit_params):
         if epochs is None and getattr(self, "_fit_for_total_epochs_", False):
             # max_epochs is a total: a resumed fit trains the remaining epochs.
             epochs = max(self.max_epochs - len(self.history), 0)
-        return super().fit_loop(X, y, epochs=epochs, **fit_params)
+        try:
+            return super().fit_loop(X, y, epochs=epochs, **fit_params)
+        except KeyboardInterrupt:
+            # skorch's partial_fit swallows it (and runs on_train_end): note
+            # it, so that fit raises it again afterwards
+            self._interrupted_ = True
+            raise
 
     @contextlib.contextmanager
     def _seeded(self):
