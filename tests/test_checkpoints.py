@@ -437,6 +437,60 @@ def test_cross_val_score_never_scores_an_interrupted_fit():
         )
 
 
+def test_resume_with_early_stopping_equals_the_uninterrupted_run(tmp_path):
+    """EarlyStopping's patience count, threshold and kept best weights are
+    checkpointed: interrupted + resumed trains the same epochs and ends with
+    the same weights as one run, with augmentation and the LR schedule."""
+    X, y = make_matrices(n=60, seed=3)
+    kw = dict(
+        max_epochs=40, early_stopping=3, augment=True, lr=0.02, checkpoint_every=1
+    )
+    whole = net(**kw).fit(X, y)
+    stopped = len(whole.history)
+    assert stopped < 40  # early stopping did stop it
+    misses = [not row["valid_acc_best"] for row in whole.history]
+    # interrupt after an epoch that did not improve: patience partly used
+    at = max(e for e in range(1, stopped) if misses[e - 1])
+
+    class InterruptAfter(Callback):
+        def on_epoch_end(self, net, **kwargs):
+            if len(net.history) == at:
+                raise KeyboardInterrupt
+
+    root = tmp_path / "ckpt"
+    first = net(checkpoint_dir=root, callbacks=[("stop", InterruptAfter())], **kw)
+    with pytest.raises(KeyboardInterrupt):
+        first.fit(X, y)
+    resumed = net(checkpoint_dir=root, resume_from="last", **kw).fit(X, y)
+    assert len(resumed.history) == stopped
+    assert resumed.history[:, "valid_acc"] == whole.history[:, "valid_acc"]
+    assert_same_weights(resumed, whole)
+
+
+def test_resume_from_last_falls_back_to_the_newest_usable_file(tmp_path):
+    X, y = make_matrices()
+    root = tmp_path / "ckpt"
+    run = net(max_epochs=4, checkpoint_dir=root, checkpoint_every=2).fit(X, y)
+    folder = run.checkpoint_path_
+    # the newest file is damaged: the next newest is used
+    (folder / FINAL).write_bytes(b"not a checkpoint")
+    again = net(max_epochs=4, checkpoint_dir=root, resume_from="last").fit(X, y)
+    assert checkpoint_callback(again).resumed_from_.name in (
+        "checkpoint_epoch_4.pt",
+        BEST,
+    )
+    # only best_model.pt left: resume from it
+    for name in files(folder):
+        if name != BEST:
+            (folder / name).unlink()
+    (folder / ".final_model.pt.abc.tmp").write_bytes(b"stale")
+    best_epoch = load_checkpoint(folder / BEST)["epoch"]
+    last = net(max_epochs=4, checkpoint_dir=root, resume_from="last").fit(X, y)
+    assert checkpoint_callback(last).resumed_from_ == folder / BEST
+    assert len(last.history) == 4 and best_epoch <= 4
+    assert not temporaries(root)  # stale temporaries removed
+
+
 def test_killed_process_then_resume_in_this_process(tmp_path):
     X, y = make_matrices()
     np.save(tmp_path / "X.npy", X)

@@ -102,6 +102,30 @@ def _periodic_checkpoints(run_dir):
     return sorted(found)
 
 
+def _newest_usable(run_dir):
+    """The checkpoint of ``run_dir`` with the most epochs that loads: periodic
+    ones first on a tie (same state, written first), then final, then best;
+    a damaged file is skipped for the next one."""
+    candidates = [(epoch, 0, path) for epoch, path in _periodic_checkpoints(run_dir)]
+    for rank, name in ((1, FINAL), (2, BEST)):
+        if (run_dir / name).exists():
+            try:
+                epoch = load_checkpoint(run_dir / name)["epoch"]
+            except Exception:  # damaged: not a candidate
+                continue
+            candidates.append((epoch, rank, run_dir / name))
+    for _, _, path in sorted(candidates, key=lambda c: (-c[0], c[1])):
+        try:
+            load_checkpoint(path)
+        except Exception:
+            continue
+        return path
+    raise FileNotFoundError(
+        f"resume_from='last': no usable checkpoint_epoch_N.pt, {FINAL} or {BEST} "
+        f"in {run_dir}."
+    )
+
+
 def find_checkpoint(run_dir, which):
     """Path of checkpoint ``which`` inside ``run_dir``.
 
@@ -114,18 +138,7 @@ def find_checkpoint(run_dir, which):
     elif which == "final":
         path = run_dir / FINAL
     elif which == "last":
-        # A periodic file's name gives its epoch: only final_model.pt is read.
-        candidates = _periodic_checkpoints(run_dir)[-1:]
-        if (run_dir / FINAL).exists():
-            candidates.append(
-                (load_checkpoint(run_dir / FINAL)["epoch"], run_dir / FINAL)
-            )
-        if not candidates:
-            raise FileNotFoundError(
-                f"resume_from='last': no checkpoint_epoch_N.pt or {FINAL} in {run_dir}."
-            )
-        # on a tie the periodic checkpoint wins (same state, written first)
-        path = max(candidates, key=lambda c: c[0])[1]
+        path = _newest_usable(run_dir)
     else:
         path = run_dir / periodic_name(int(which))
     if not path.exists():
@@ -326,6 +339,7 @@ class TrainingCheckpoint(RecordBest):
         if cuda is not None and state.get("cuda_rng_state") is not None:
             torch.cuda.set_rng_state(state["cuda_rng_state"], cuda)
         self.best_valid_acc_ = state.get("best_valid_acc", -np.inf)
+        _restore_early_stopping(net, state.get("early_stopping"))
         self.resumed_from_ = Path(path)
 
     def on_train_begin(self, net, X=None, y=None, **kwargs):
@@ -368,6 +382,7 @@ class TrainingCheckpoint(RecordBest):
             else torch.cuda.get_rng_state(_cuda_index(net)),
             "classes": [str(c) for c in net.classes_],
             "module_params": _plain(net.get_params_for("module")),
+            "early_stopping": _early_stopping_state(net),
         }
 
     def on_epoch_end(self, net, **kwargs):
@@ -439,6 +454,50 @@ def _is_run_dir_of(folder, root):
 
 
 _TEMPORARY = re.compile(r"^\..+\.pt\..+\.tmp$")
+
+
+def _early_stopping(net):
+    from skorch.callbacks import EarlyStopping
+
+    for _, callback in getattr(net, "callbacks_", []):
+        if isinstance(callback, EarlyStopping):
+            return callback
+    return None
+
+
+def _early_stopping_state(net):
+    """What skorch's EarlyStopping has learned so far (its patience count, its
+    threshold, the best weights kept for ``load_best``), or None."""
+    callback = _early_stopping(net)
+    if callback is None or not hasattr(callback, "misses_"):
+        return None
+    best = getattr(callback, "best_model_weights_", None)
+    return {
+        "misses": int(callback.misses_),
+        "dynamic_threshold": None
+        if callback.dynamic_threshold_ is None
+        else float(callback.dynamic_threshold_),
+        "best_epoch": int(getattr(callback, "best_epoch_", 0)),
+        "best_model_weights": None
+        if best is None
+        else {k: v.detach().cpu() for k, v in best.items()},
+    }
+
+
+def _restore_early_stopping(net, state):
+    """Give EarlyStopping (reset by its own on_train_begin, which runs before
+    the checkpoint callback's) the state it had at the checkpoint."""
+    callback = _early_stopping(net)
+    if callback is None or state is None:
+        return
+    callback.misses_ = state["misses"]
+    callback.dynamic_threshold_ = state["dynamic_threshold"]
+    callback.best_epoch_ = state["best_epoch"]
+    weights = state["best_model_weights"]
+    if weights is not None:
+        device = torch.device(net.device)
+        weights = {k: v.to(device) for k, v in weights.items()}
+    callback.best_model_weights_ = weights
 
 
 def _remove_stale_temporaries(run_dir):

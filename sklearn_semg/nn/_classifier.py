@@ -422,9 +422,12 @@ class HHTCNNClassifier(NeuralNetClassifier):
         try:
             return super().fit_loop(X, y, epochs=epochs, **fit_params)
         except KeyboardInterrupt:
-            # skorch's partial_fit swallows it (and runs on_train_end): note
-            # it, so that fit raises it again afterwards
-            self._interrupted_ = True
+            # skorch's EarlyStopping ends training this way too: that one is a
+            # normal end. A user's interrupt, which skorch's partial_fit
+            # swallows (after on_train_end), is noted so fit raises it again.
+            stopper = dict(self.callbacks_).get("early_stopping")
+            early_end = stopper is not None and stopper.misses_ == stopper.patience
+            self._interrupted_ = not early_end
             raise
 
     @contextlib.contextmanager
