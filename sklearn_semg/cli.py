@@ -872,27 +872,44 @@ def cmd_hht(args):
 
 
 # -- data of train / predict / evaluate --------------------------------------
-def _npz_shape(folder):
-    """Matrix shape of the first readable .npz file of ``folder``, or None."""
-    import numpy as np
+def _npz_files(folder):
+    """Regular ``*.npz`` files of ``folder`` (any case), without opening any."""
+    from .datasets._hht_dir import _regular_npz_files
 
-    for file in sorted(folder.glob("*.npz")):
+    return _regular_npz_files(folder)[0]
+
+
+def _npz_shape(folder):
+    """The matrix shape most ``.npz`` files of ``folder`` declare in their
+    headers (no data read), or None; a tie is an error asking for --size."""
+    from collections import Counter
+
+    from .datasets._hht_dir import npz_header
+
+    counts = Counter()
+    for file in _npz_files(folder):
         try:
-            with np.load(file, allow_pickle=False) as archive:
-                key = "hht" if "hht" in archive.files else archive.files[0]
-                shape = archive[key].shape
-        except Exception:  # unreadable: load_hht_dir reports it
+            shape, dtype = npz_header(file)
+        except ValueError:  # load_hht_dir reports it
             continue
-        if len(shape) == 2:
-            return tuple(int(s) for s in shape)
-    return None
+        if len(shape) == 2 and dtype.kind in "biuf":
+            counts[tuple(int(n) for n in shape)] += 1
+    if not counts:
+        return None
+    (shape, n), *others = counts.most_common()
+    if others and others[0][1] == n:
+        raise CLIError(
+            f"the .npz files of {str(folder)!r} disagree on the matrix shape "
+            f"({n} file(s) each of {shape} and {others[0][0]}); give it with --size."
+        )
+    return shape
 
 
 def _load_npz(folder, shape=None, what="DATA_DIR"):
     """``load_hht_dir`` with the shape read from the files when not given."""
     from .datasets import load_hht_dir
 
-    if not any(folder.glob("*.npz")):
+    if not _npz_files(folder):
         raise CLIError(
             f"{what} {str(folder)!r} holds no .npz file; expected HHT matrices "
             "(e.g. written by `sklearn-semg hht`)."
@@ -1198,7 +1215,7 @@ def _prediction_data(folder, pipeline, metadata, args, *, labelled_only=False):
     import numpy as np
 
     if metadata["input"] == "hht":
-        if not any(folder.glob("*.npz")):
+        if not _npz_files(folder):
             hint = (
                 f"; convert raw recordings with `{PROG} hht` first"
                 if _raw_files(folder, args.pattern)
@@ -1236,7 +1253,7 @@ def _prediction_data(folder, pipeline, metadata, args, *, labelled_only=False):
         hint = (
             " (it holds .npz files, but this model includes the HHT step and "
             "expects raw recordings)"
-            if any(folder.glob("*.npz"))
+            if _npz_files(folder)
             else ""
         )
         raise CLIError(

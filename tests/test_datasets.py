@@ -1,6 +1,7 @@
 """Loaders of HHT folders, raw recordings and the bundled data set."""
 
 import functools
+import io
 import os
 import re
 import zipfile
@@ -737,3 +738,113 @@ def test_build_bundled_bad_source(tmp_path, capsys):
     )
     assert "No MuscleTracker data set found" in capsys.readouterr().err
     assert list(tmp_path.iterdir()) == []
+
+
+# ------------------------------------------------------ hostile .npz folders
+def _npy_header_bytes(shape, dtype="<f8"):
+    header = repr({"descr": dtype, "fortran_order": False, "shape": shape})
+    header += " " * (63 - (len(header) + 10) % 64) + "\n"
+    return b"\x93NUMPY\x01\x00" + len(header).to_bytes(2, "little") + header.encode()
+
+
+def _bomb(path, shape):
+    """An .npz whose hht.npy declares ``shape`` float64 zeros, compressed:
+    written in chunks, never held in memory."""
+    import zipfile
+
+    n_bytes = int(np.prod(shape)) * 8
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+        with archive.open("hht.npy", "w", force_zip64=True) as member:
+            member.write(_npy_header_bytes(shape))
+            chunk = bytes(2**22)
+            for start in range(0, n_bytes, len(chunk)):
+                member.write(chunk[: min(len(chunk), n_bytes - start)])
+
+
+def _hostile_folder(folder):
+    import zipfile
+
+    X = np.random.default_rng(0).random((3, *SHAPE), dtype=np.float32)
+    save_hht_dir(folder, X, ["M_full", "F_half", "M_half"], muscle="BICEPS")
+    _bomb(folder / "Test_bomb.npz", (6000, 6000))  # 288 MB of zeros, 280 kB
+    with zipfile.ZipFile(folder / "Test_forged.npz", "w") as archive:  # 10**12
+        archive.writestr("hht.npy", _npy_header_bytes((10**6, 10**6)))
+    with zipfile.ZipFile(folder / "Test_text_only.npz", "w") as archive:
+        archive.writestr("readme.txt", "not an array")
+    with zipfile.ZipFile(folder / "BICEPS_full_F_009.npz", "w") as archive:
+        archive.writestr("readme.txt", "an extra member")  # ignored
+        buffer = io.BytesIO()
+        np.save(buffer, X[0])
+        archive.writestr("hht.npy", buffer.getvalue())
+    with zipfile.ZipFile(folder / "Test_objects.npz", "w") as archive:
+        buffer = io.BytesIO()
+        np.save(buffer, np.array([None] * 64, dtype=object).reshape(SHAPE),
+                allow_pickle=True)  # fmt: skip
+        archive.writestr("hht.npy", buffer.getvalue())
+    (folder / "a_folder.npz").mkdir()
+    os.mkfifo(folder / "fifo.npz")
+    (folder / "dangling.npz").symlink_to(folder / "nowhere.npz")
+    outside = folder.parent / f"{folder.name}_secret.npz"
+    outside.write_bytes(b"SECRET CONTENT" * 10)
+    (folder / "escape.npz").symlink_to(outside)
+    return X
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs FIFOs (POSIX)")
+def test_hostile_folder_every_bad_entry_reported_none_read_whole(tmp_path):
+    import tracemalloc
+
+    folder = tmp_path / "hostile"
+    folder.mkdir()
+    X = _hostile_folder(folder)
+    tracemalloc.start()
+    with pytest.warns(UserWarning) as record:
+        bunch = load_hht_dir(folder, shape=SHAPE)
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert peak < 20 * 2**20, peak  # the bomb's 288 MB were never read
+    assert (
+        bunch.metadata["file"].tolist()
+        == [
+            "BICEPS_full_M_001.npz",
+            "BICEPS_full_F_009.npz",
+            "BICEPS_half_F_002.npz",
+            "BICEPS_half_M_003.npz",
+        ]
+        or len(bunch.data) == 4
+    )
+    np.testing.assert_array_equal(bunch.data[0], X[0])
+    problems = dict(bunch.problems)
+    assert problems["Test_bomb.npz"] == "has shape (6000, 6000), expected (8, 8)"
+    assert "has shape (1000000, 1000000)" in problems["Test_forged.npz"]
+    assert "holds no .npy array" in problems["Test_text_only.npz"]
+    assert "non-numeric dtype object" in problems["Test_objects.npz"]
+    assert problems["a_folder.npz"] == "is a folder; only regular files are read"
+    assert problems["fifo.npz"] == "is a FIFO; only regular files are read"
+    assert "symbolic link" in problems["dangling.npz"]
+    assert "symbolic link" in problems["escape.npz"]
+    message = str(record[0].message)
+    assert "SECRET" not in message and "fifo.npz" in message
+
+
+def test_fifo_in_a_folder_never_blocks_the_command_line(tmp_path):
+    if not hasattr(os, "mkfifo"):
+        pytest.skip("needs FIFOs (POSIX)")
+    import subprocess
+    import sys
+
+    folder = tmp_path / "npz"
+    folder.mkdir()
+    X = np.random.default_rng(0).random((6, 32, 32), dtype=np.float32)
+    save_hht_dir(folder, X, ["M_full", "F_half"] * 3, muscle="BICEPS")
+    os.mkfifo(folder / "AAA_fifo.npz")
+    _bomb(folder / "AAA_bomb.npz", (2000, 2000))  # first in name order
+    result = subprocess.run(
+        [sys.executable, "-m", "sklearn_semg.cli", "train", str(folder), "--method",
+         "svm", "--cv", "0", "--base-channels", "4", "--output",
+         str(tmp_path / "m.joblib")],
+        capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert "matrices 32x32" in result.stdout  # the majority, not the first file
+    assert "AAA_fifo.npz" in result.stderr and "AAA_bomb.npz" in result.stderr

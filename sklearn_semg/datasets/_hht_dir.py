@@ -13,11 +13,10 @@ Unlike the notebook, which skipped unreadable or mis-shaped files with a
 """
 
 import os
-import pickle
 import re
+import stat
 import warnings
 import zipfile
-import zlib
 from numbers import Integral
 from pathlib import Path
 
@@ -44,17 +43,6 @@ _MOVEMENT_WORDS = (
     ("half", "half"),
     ("invalid", "invalid"),
     ("wrong", "invalid"),
-)
-#: Errors that mean "this file is not a usable .npz archive". Anything else
-#: (MemoryError, KeyboardInterrupt, a bug) propagates.
-_READ_ERRORS = (
-    OSError,
-    ValueError,
-    EOFError,
-    KeyError,
-    zipfile.BadZipFile,
-    zlib.error,
-    pickle.UnpicklingError,
 )
 
 
@@ -176,43 +164,142 @@ def parse_hht_filename(name):
     }
 
 
-def _read_hht_file(file, shape):
-    """Matrix stored in ``file`` as float32 of ``shape``; ValueError says why not."""
+def _unreadable(exc):
+    """Why a file could not be read, from the exception its reading raised."""
+    if isinstance(exc, OSError) and not isinstance(exc, zipfile.BadZipFile):
+        return f"unreadable ({type(exc).__name__}: {exc})"
+    return f"unreadable: corrupt .npz archive ({type(exc).__name__}: {exc})"
+
+
+def _regular_npz_files(folder):
+    """``(files, problems)``: the regular files of ``folder`` named ``*.npz``
+    (any case), in name order, and every other entry with such a name
+    (folder, symbolic link, FIFO, device...) as ``(name, reason)``. Nothing
+    is opened, and links are never followed."""
+    files, problems = [], []
+    for entry in sorted(os.scandir(folder), key=lambda e: e.name):
+        if not entry.name.lower().endswith(".npz"):
+            continue
+        try:
+            mode = entry.stat(follow_symlinks=False).st_mode
+        except OSError as exc:
+            problems.append((entry.name, f"cannot be examined ({exc.strerror})"))
+            continue
+        if stat.S_ISREG(mode):
+            files.append(Path(entry.path))
+            continue
+        if stat.S_ISLNK(mode):
+            kind = "a symbolic link"
+        elif stat.S_ISDIR(mode):
+            kind = "a folder"
+        elif stat.S_ISFIFO(mode):
+            kind = "a FIFO"
+        elif stat.S_ISSOCK(mode):
+            kind = "a socket"
+        else:
+            kind = "a device or other special file"
+        problems.append((entry.name, f"is {kind}; only regular files are read"))
+    return files, problems
+
+
+def _npy_member(archive):
+    """Name of the array an ``.npz`` holds: ``hht.npy``, else its first
+    ``.npy`` member; None if it has none."""
+    names = [n for n in archive.namelist() if n.endswith(".npy")]
+    if f"{HHT_KEY}.npy" in names:
+        return f"{HHT_KEY}.npy"
+    return names[0] if names else None
+
+
+def _npy_header(stream):
+    """``(shape, fortran_order, dtype)`` of a ``.npy`` stream, reading only
+    its header."""
+    version = np.lib.format.read_magic(stream)
+    if version == (1, 0):
+        return np.lib.format.read_array_header_1_0(stream, max_header_size=10_000)
+    if version in ((2, 0), (3, 0)):
+        return np.lib.format.read_array_header_2_0(stream, max_header_size=10_000)
+    raise ValueError(f"unsupported .npy format version {version}")
+
+
+def _open_npz(file):
+    """``(open file, zip archive)`` of a regular ``file``, or ValueError."""
+    f = open(file, "rb")  # noqa: SIM115 - closed by the caller, or below
     try:
-        # Open the file ourselves so it is closed even when numpy fails on it.
-        with open(file, "rb") as f:
-            head = f.read(6)
-            if head.startswith(b"\x93NUMPY"):
-                raise ValueError("is a single .npy array, not an .npz archive")
-            if not head.startswith(b"PK"):
+        head = f.read(6)
+        if head.startswith(b"\x93NUMPY"):
+            raise ValueError("is a single .npy array, not an .npz archive")
+        if not head.startswith(b"PK"):
+            raise ValueError("unreadable: not an .npz archive (no zip signature)")
+        f.seek(0)
+        return f, zipfile.ZipFile(f)
+    except Exception:
+        f.close()
+        raise
+
+
+def npz_header(file):
+    """``(shape, dtype)`` of the matrix in an ``.npz`` file, from its header
+    only (no data read); ValueError says why there is none."""
+    try:
+        f, archive = _open_npz(file)
+        with f, archive:
+            member = _npy_member(archive)
+            if member is None:
+                raise ValueError("holds no .npy array")
+            with archive.open(member) as stream:
+                shape, _, dtype = _npy_header(stream)
+    except ValueError:
+        raise
+    except Exception as exc:  # zip, zlib, OS errors: whatever a file can cause
+        raise ValueError(_unreadable(exc)) from exc
+    return tuple(shape), dtype
+
+
+def _read_hht_file(file, shape):
+    """Matrix stored in ``file`` as float32 of ``shape``; ValueError says why not.
+
+    The array's ``.npy`` header (dtype and shape, so its size) is checked
+    against ``shape`` before any data is read, and only that many bytes are
+    read: a file declaring a huge array (a decompression bomb, a forged
+    header) costs nothing. Object arrays are refused (nothing is unpickled);
+    members that are not ``.npy`` arrays are ignored.
+    """
+    try:
+        f, archive = _open_npz(file)
+        with f, archive:
+            member = _npy_member(archive)
+            if member is None:
                 raise ValueError(
-                    "unreadable: not an .npz archive (no zip signature at the "
-                    f"start of the file; it starts with {head!r})"
+                    "holds no .npy array"
+                    + ("" if archive.namelist() else " (an empty .npz archive)")
                 )
-            f.seek(0)
-            try:
-                with np.load(f, allow_pickle=False) as archive:
-                    keys = archive.files
-                    matrix = (
-                        archive[HHT_KEY if HHT_KEY in keys else keys[0]]
-                        if keys
-                        else None
+            info = archive.getinfo(member)
+            with archive.open(member) as stream:
+                declared, fortran, dtype = _npy_header(stream)
+                if dtype.kind not in "biuf" or dtype.hasobject:
+                    raise ValueError(f"has non-numeric dtype {dtype}; expected numbers")
+                if tuple(declared) != tuple(shape):
+                    raise ValueError(f"has shape {tuple(declared)}, expected {shape}")
+                n_bytes = int(np.prod(shape)) * dtype.itemsize
+                if info.file_size > n_bytes + 65_536:
+                    raise ValueError(
+                        f"its array member declares {info.file_size} bytes, more "
+                        f"than a {shape} {dtype} matrix needs"
                     )
-            except _READ_ERRORS as exc:
-                raise ValueError(
-                    f"unreadable: corrupt .npz archive ({type(exc).__name__}: {exc})"
-                ) from exc
-    except OSError as exc:
-        raise ValueError(f"unreadable ({type(exc).__name__}: {exc})") from exc
-    if matrix is None:
-        raise ValueError("is an empty .npz archive (no arrays)")
-    if matrix.dtype.kind not in "biuf":
-        raise ValueError(f"has non-numeric dtype {matrix.dtype}; expected numbers")
-    if matrix.shape != shape:
-        raise ValueError(f"has shape {matrix.shape}, expected {shape}")
+                data = stream.read(n_bytes)
+                if len(data) != n_bytes:
+                    raise ValueError("is truncated (its array ends early)")
+        matrix = np.frombuffer(data, dtype=dtype).reshape(
+            shape, order="F" if fortran else "C"
+        )
+    except ValueError:
+        raise
+    except Exception as exc:  # zip, zlib, OS errors: whatever a file can cause
+        raise ValueError(_unreadable(exc)) from exc
     if not np.all(np.isfinite(matrix)):
         raise ValueError("contains NaN or infinite values")
-    return matrix.astype(np.float32, copy=False)
+    return matrix.astype(np.float32)
 
 
 def load_hht_dir(path, *, strict=False, shape=(256, 256)):
@@ -300,23 +387,20 @@ def load_hht_dir(path, *, strict=False, shape=(256, 256)):
     """
     folder = _check_folder(path)
     shape = _check_shape(shape)
-    files = sorted(
-        (f for f in folder.iterdir() if f.suffix.lower() == ".npz" and f.is_file()),
-        key=lambda f: f.name,
-    )
-    if not files:
+    files, problems = _regular_npz_files(folder)
+    if not files and not problems:
         raise ValueError(
             f"No .npz file found in {str(folder)!r}; expected HHT matrices saved "
             "as one .npz file per matrix (e.g. BICEPS_full_M_001.npz)."
         )
 
-    matrices, rows, test_matrices, test_rows, problems = [], [], [], [], []
+    matrices, rows, test_matrices, test_rows = [], [], [], []
     for file in files:
         try:
             info = parse_hht_filename(file.name)
             matrix = _read_hht_file(file, shape)
-        except ValueError as exc:
-            problems.append((file.name, str(exc)))
+        except (ValueError, MemoryError) as exc:
+            problems.append((file.name, str(exc) or type(exc).__name__))
             continue
         if info is None:
             test_matrices.append(matrix)
