@@ -775,19 +775,28 @@ def cmd_hht(args):
     out = Path(args.output_dir)
     if out.exists() and not out.is_dir():
         raise CLIError(f"OUTPUT_DIR {str(out)!r} is a file; expected a folder.")
-    index = Path(args.index) if args.index else out / "index.csv"
-    _output_file(index, args.force, "--index")
+    index = Path(args.index) if args.index else None
+    if index is not None:
+        _output_file(index, args.force, "--index")
+        _writable_folder(index.parent, "--index")
+    _writable_folder(out.parent if not out.exists() else out, "OUTPUT_DIR")
+
+    def is_output(name):
+        return name.lower().endswith(".npz") or (index is None and name == "index.csv")
+
     if out.is_dir() and not args.force:
-        existing = sorted(p.name for p in out.glob("*.npz"))
+        existing = sorted(p.name for p in out.iterdir() if is_output(p.name))
         if existing:
             raise CLIError(
-                f"OUTPUT_DIR {str(out)!r} already holds {len(existing)} .npz file(s) "
-                f"(e.g. {existing[0]}); pass --force to overwrite, or choose an "
-                "empty folder (nothing was written)."
+                f"OUTPUT_DIR {str(out)!r} already holds {len(existing)} output "
+                f"file(s) (e.g. {existing[0]}); pass --force to replace them, or "
+                "choose an empty folder (nothing was written)."
             )
 
     from .datasets import HHT_CLASSES, load_recordings_dir, save_hht_dir
     from .hht import HHTTransformer
+    from .utils import check_recordings
+    from .utils._io import atomic_folder
 
     labels = _read_labels_csv(args.labels, allowed=HHT_CLASSES) if args.labels else {}
     if args.muscle is not None:
@@ -799,76 +808,126 @@ def cmd_hht(args):
             raise CLIError(f"--muscle: {exc}") from None
     with _reported_warnings():
         bunch = load_recordings_dir(source, pattern=args.pattern)
-    if not bunch.data:
-        raise CLIError(f"no readable recording in INPUT_DIR {str(source)!r}.")
-    unknown = sorted(set(labels) - set(bunch.filenames))
+    # every recording checked on its own: a bad one is skipped by name
+    names, recordings, skipped = [], [], []
+    for name, recording in zip(bunch.filenames, bunch.data, strict=True):
+        try:
+            check_recordings([recording])
+        except ValueError as exc:
+            skipped.append((name, str(exc).replace("X[0]", "the recording")))
+            continue
+        names.append(name)
+        recordings.append(recording)
+    if skipped:
+        _warn(
+            f"skipped {len(skipped)} recording(s) that cannot be transformed:\n"
+            + "\n".join(f"  - {n}: {why}" for n, why in skipped)
+        )
+    if not recordings:
+        raise CLIError(f"no usable recording in INPUT_DIR {str(source)!r}.")
+    unknown = sorted(set(labels) - set(names))
     if unknown:
         _warn(
             f"{len(unknown)} file(s) named in --labels are not among the "
-            f"recordings read: {', '.join(unknown[:5])}"
+            f"recordings transformed: {', '.join(unknown[:5])}"
             + (" ..." if len(unknown) > 5 else "")
         )
-    n_channels = sorted({x.shape[0] for x in bunch.data})
+    n_channels = sorted({x.shape[0] for x in recordings})
     _echo(
-        f"{PROG} hht: {len(bunch.data)} recording(s) from {str(source)!r}, "
+        f"{PROG} hht: {len(recordings)} recording(s) from {str(source)!r}, "
         f"{'/'.join(map(str, n_channels))} channel(s), fs {args.fs:g} Hz -> "
         f"{args.size}x{args.size} HHT matrices, one .npz per file and channel; "
-        f"{sum(f in labels for f in bunch.filenames)} labelled."
+        f"{sum(f in labels for f in names)} labelled."
     )
-    hht = HHTTransformer(
-        fs=args.fs,
-        n_freq_bins=args.size,
-        n_time_bins=args.size,
-        max_imf=args.max_imf,
-        n_jobs=args.n_jobs,
-        progress=True,
-    )
-    matrices = hht.fit_transform(bunch.data)
+    # one HHT pass per channel count (recordings may differ)
+    matrices = [None] * len(recordings)
+    for count in n_channels:
+        members = [i for i, x in enumerate(recordings) if x.shape[0] == count]
+        hht = HHTTransformer(
+            fs=args.fs,
+            n_freq_bins=args.size,
+            n_time_bins=args.size,
+            max_imf=args.max_imf,
+            n_jobs=args.n_jobs,
+            progress=True,
+        )
+        for i, m in zip(
+            members, hht.fit_transform([recordings[i] for i in members]), strict=True
+        ):
+            matrices[i] = m
 
     import pandas as pd
 
     rows, k = [], 1
     muscle = args.muscle or "SEMG"
-    for name, recording, per_channel in zip(
-        bunch.filenames, bunch.data, matrices, strict=True
-    ):
-        label = labels.get(name)
-        for c, matrix in enumerate(per_channel):
-            (path,) = save_hht_dir(
-                out,
-                matrix[None],
-                None if label is None else [label],
-                muscle=muscle,
-                start_index=k,
-                overwrite=args.force,
-            )
-            rows.append(
-                {
-                    "source_file": name,
-                    "channel": c + 1,
-                    "npz_file": path.name,
-                    "label": label or "",
-                    "n_times": recording.shape[1],
-                    "fs": float(args.fs),
-                    "size": args.size,
-                }
-            )
-            k += 1
-    _write_csv(pd.DataFrame(rows), index, force=args.force)
-    written = {r["npz_file"] for r in rows}
-    others = sorted(p.name for p in out.glob("*.npz") if p.name not in written)
-    if others:
-        _warn(
-            f"{len(others)} .npz file(s) in OUTPUT_DIR were not written by this run "
-            f"(e.g. {others[0]}); they are read together with the new ones. "
-            "Remove them, or use an empty OUTPUT_DIR."
-        )
+    try:
+        # all files into a temporary folder, swapped in at the end: readers
+        # see the old set or the new one, never a mix
+        with atomic_folder(out, replace=True, keep=lambda n: not is_output(n)) as tmp:
+            for name, recording, per_channel in zip(
+                names, recordings, matrices, strict=True
+            ):
+                label = labels.get(name)
+                for c, matrix in enumerate(per_channel):
+                    (path,) = save_hht_dir(
+                        tmp,
+                        matrix[None],
+                        None if label is None else [label],
+                        muscle=muscle,
+                        start_index=k,
+                    )
+                    rows.append(
+                        {
+                            "source_file": name,
+                            "channel": c + 1,
+                            "npz_file": path.name,
+                            "label": label or "",
+                            "n_times": recording.shape[1],
+                            "fs": float(args.fs),
+                            "size": args.size,
+                        }
+                    )
+                    k += 1
+            if index is None:
+                _write_csv(pd.DataFrame(rows), tmp / "index.csv", force=False)
+    except OSError as exc:
+        where = exc.filename or str(out)
+        raise CLIError(
+            f"could not write {str(where)!r}: {exc.strerror or exc}; OUTPUT_DIR "
+            f"{str(out)!r} is unchanged."
+        ) from None
+    if index is not None:
+        try:
+            _write_csv(pd.DataFrame(rows), index, force=args.force)
+        except OSError as exc:
+            raise CLIError(
+                f"could not write --index {str(index)!r}: {exc.strerror or exc} "
+                f"(the .npz files are in {str(out)!r})."
+            ) from None
     n_test = sum(not r["label"] for r in rows)
     _echo(
         f"Wrote {len(rows)} .npz file(s) to {str(out)!r} ({len(rows) - n_test} "
-        f"labelled, {n_test} unlabelled Test_*) and the index {str(index)!r}."
+        f"labelled, {n_test} unlabelled Test_*) and the index "
+        f"{str(index or out / 'index.csv')!r}."
     )
     return 0
+
+
+def _writable_folder(folder, what):
+    """Check, before any work, that files can be created in ``folder``
+    (created if missing)."""
+    import tempfile
+
+    folder = Path(folder)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=folder):
+            pass
+    except OSError as exc:
+        raise CLIError(
+            f"{what}: cannot write in {str(folder)!r} ({exc.strerror or exc}); "
+            "nothing was done."
+        ) from None
 
 
 # -- data of train / predict / evaluate --------------------------------------

@@ -174,9 +174,78 @@ def test_hht_writes_named_npz_and_index(raw_dir, tmp_path):
     )  # fmt: skip
     assert first.read_bytes() != before
     assert load_hht_dir(out, shape=(8, 8)).data.shape == (8, 8, 8)
-    # A run with other names leaves the earlier files: said in a warning.
-    result = ok(run("hht", folder, out, "--size", "8", "--force"))
-    assert "8 .npz file(s) in OUTPUT_DIR were not written by this run" in result.stderr
+    # --force replaces the whole set: no file of the earlier run remains,
+    # while a file of the user's own is kept
+    (out / "notes.txt").write_text("mine")
+    ok(run("hht", folder, out, "--size", "8", "--force"))
+    index = pd.read_csv(out / "index.csv", keep_default_na=False)
+    assert sorted(p.name for p in out.glob("*.npz")) == sorted(index["npz_file"])
+    assert all(name.startswith("Test_") for name in index["npz_file"])
+    assert (out / "notes.txt").read_text() == "mine"
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]
+
+
+def test_hht_skips_bad_recordings_by_name_and_mixes_channel_counts(tmp_path):
+    folder = tmp_path / "raw"
+    folder.mkdir()
+    X, _ = make_semg(3, n_channels=3, n_times=600, fs=1000, random_state=2)
+    np.savetxt(folder / "a_two.txt", X[0, :2].T)
+    np.savetxt(folder / "b_three.txt", X[1].T)  # another channel count
+    (folder / "c_one_sample.txt").write_text("0.5 0.1\n")
+    nan = X[2, :2].T.copy()
+    nan[7, 1] = np.nan
+    np.savetxt(folder / "d_nan.txt", nan)
+    (folder / "e_overflow.txt").write_text("1e999 0\n" + "0.1 0.2\n" * 50)
+    out = tmp_path / "hht"
+    result = ok(run("hht", folder, out, "--size", "8"))
+    assert "skipped 3 recording(s)" in result.stderr
+    for name, why in (
+        ("c_one_sample.txt", "1 samples"),
+        ("d_nan.txt", "NaN values (first at channel 1, sample 7)"),
+        ("e_overflow.txt", "infinite values"),
+    ):
+        line = next(x for x in result.stderr.splitlines() if name in x)
+        assert why in line, line
+    index = pd.read_csv(out / "index.csv", keep_default_na=False)
+    assert index["source_file"].tolist() == ["a_two.txt"] * 2 + ["b_three.txt"] * 3
+    assert len(list(out.glob("*.npz"))) == 5
+
+
+@pytest.mark.parametrize("fault", ["disk full", "ctrl-c"])
+def test_hht_outputs_are_replaced_as_a_set_or_not_at_all(
+    raw_dir, tmp_path, monkeypatch, capsys, fault
+):
+    import errno
+
+    from sklearn_semg.datasets import _hht_dir
+
+    folder, _ = raw_dir
+    out = tmp_path / "hht"
+    assert main(["hht", str(folder), str(out), "--size", "8"]) == 0
+    before = {p.name: p.read_bytes() for p in out.iterdir()}
+    real = _hht_dir._write_npz_atomic
+    calls = []
+
+    def failing(target, matrix, *, overwrite):
+        calls.append(target)
+        if len(calls) == 5:
+            if fault == "ctrl-c":
+                raise KeyboardInterrupt
+            raise OSError(errno.ENOSPC, "No space left on device", str(target))
+        return real(target, matrix, overwrite=overwrite)
+
+    monkeypatch.setattr(_hht_dir, "_write_npz_atomic", failing)
+    status = main(["hht", str(folder), str(out), "--size", "16", "--force"])
+    err = capsys.readouterr().err
+    if fault == "ctrl-c":
+        assert status == 130 and "interrupted; nothing was written" in err
+    else:
+        assert status == 2
+        assert "No space left on device" in err and "is unchanged" in err
+        assert ".npz" in err  # the file that could not be written
+    # the earlier set is intact, and nothing temporary is left anywhere
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == before
+    assert not [p for p in tmp_path.rglob("*") if p.name.startswith(".")]
 
 
 def test_hht_errors(raw_dir, tmp_path):

@@ -260,8 +260,8 @@ def test_save_is_atomic_and_leaves_no_temporary_files(tmp_path, monkeypatch):
     assert _leftovers(tmp_path) == []
     assert len(list(tmp_path.iterdir())) == 3
 
-    # A failure while writing the 2nd file: the 1st is complete, the 2nd never
-    # appears under its name, and no temporary file is left behind.
+    # A failure while writing the 2nd file (a full disk): all or nothing, so
+    # not even the 1st appears, and no temporary file is left behind.
     real = np.savez_compressed
     calls = []
 
@@ -276,9 +276,14 @@ def test_save_is_atomic_and_leaves_no_temporary_files(tmp_path, monkeypatch):
     out = tmp_path / "out"
     with pytest.raises(OSError, match="disk full"):
         save_hht_dir(out, X, ["M_full", "F_full", "M_half"])
-    assert sorted(p.name for p in out.iterdir()) == ["SEMG_full_M_001.npz"]
-    monkeypatch.undo()
-    np.testing.assert_array_equal(load_hht_dir(out, shape=SHAPE).data, X[:1])
+    assert sorted(p.name for p in out.iterdir()) == []
+    # with overwrite=True, a failure puts every replaced file back
+    calls.clear()
+    before = {p.name: p.read_bytes() for p in tmp_path.glob("*.npz")}
+    with pytest.raises(OSError, match="disk full"):
+        save_hht_dir(tmp_path, X[::-1], ["M_full", "F_full", "M_half"], overwrite=True)
+    assert {p.name: p.read_bytes() for p in tmp_path.glob("*.npz")} == before
+    assert _leftovers(tmp_path) == []
 
 
 def test_write_does_not_clobber_a_file_that_appears_meanwhile(tmp_path):

@@ -14,7 +14,9 @@ Unlike the notebook, which skipped unreadable or mis-shaped files with a
 
 import os
 import re
+import shutil
 import stat
+import tempfile
 import warnings
 import zipfile
 from numbers import Integral
@@ -612,6 +614,28 @@ def save_hht_dir(
                 f"{str(folder)!r}: {shown}. Nothing was written. Pass "
                 "overwrite=True to replace them, or another start_index or folder."
             )
-    for target, matrix in zip(targets, X, strict=True):
-        _write_npz_atomic(target, matrix, overwrite=overwrite)
+    # All or nothing: every file is written to a hidden staging folder first
+    # (where a full disk or an interruption leaves nothing in ``folder``),
+    # then moved into place; a failure while moving takes back the files
+    # moved so far (and puts back any file they replaced).
+    staging = Path(tempfile.mkdtemp(dir=folder, prefix=".save_hht_dir.", suffix=".tmp"))
+    placed, replaced = [], []
+    try:
+        for target, matrix in zip(targets, X, strict=True):
+            _write_npz_atomic(staging / target.name, matrix, overwrite=False)
+        for target in targets:
+            if target.exists():  # only with overwrite=True
+                backup = staging / f".{target.name}.previous"
+                os.replace(target, backup)
+                replaced.append((backup, target))
+            os.replace(staging / target.name, target)
+            placed.append(target)
+    except BaseException:
+        for target in placed:
+            target.unlink(missing_ok=True)
+        for backup, target in replaced:
+            os.replace(backup, target)
+        raise
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
     return targets

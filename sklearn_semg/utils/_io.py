@@ -1,10 +1,13 @@
-"""Atomic file writes: nothing the user had is lost or half-written."""
+"""Atomic writes of files and of sets of files: nothing the user had is lost
+or half-written."""
 
+import contextlib
 import os
+import shutil
 import tempfile
 from pathlib import Path
 
-__all__ = ["atomic_write"]
+__all__ = ["atomic_folder", "atomic_write"]
 
 
 def _umask():
@@ -70,3 +73,75 @@ def atomic_write(path, write, *, overwrite=True):
         if os.path.exists(tmp):
             os.unlink(tmp)
     return path
+
+
+@contextlib.contextmanager
+def atomic_folder(target, *, replace, keep=None):
+    """Write a set of files as one: into a temporary sibling of ``target``,
+    swapped into place at the end.
+
+    Readers of ``target`` see the old set or the new set, never a mix; a
+    failure (an exception, a full disk, Ctrl-C) before the end leaves
+    ``target`` as it was and removes the temporary folder.
+
+    Parameters
+    ----------
+    target : str or path-like
+        The folder the files belong in; its parent must exist.
+    replace : bool
+        If ``target`` holds files already, replace them (``--force``);
+        otherwise it must be absent or empty.
+    keep : callable or None, default=None
+        ``keep(name)`` is True for the entries of an existing ``target`` that
+        are not outputs (a user's own files): they are carried over to the new
+        folder, never lost. None keeps nothing.
+
+    Yields
+    ------
+    folder : pathlib.Path
+        The temporary folder to write into.
+    """
+    target = Path(target)
+    temp = Path(
+        tempfile.mkdtemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+    )
+    try:
+        yield temp
+        if not target.exists():
+            os.replace(temp, target)
+        else:
+            entries = list(target.iterdir())
+            if entries and not replace:
+                raise FileExistsError(
+                    f"{str(target)!r} is not empty (it holds {len(entries)} "
+                    "entries); not replaced."
+                )
+            _swap(target, temp, keep)
+        os.chmod(target, 0o777 & ~_umask())
+    finally:
+        if temp.exists():
+            shutil.rmtree(temp, ignore_errors=True)
+
+
+def _swap(target, new, keep):
+    """Replace the folder ``target`` by ``new``, carrying over the entries of
+    ``target`` that ``keep`` names; on any failure, put everything back."""
+    aside = Path(
+        tempfile.mkdtemp(dir=target.parent, prefix=f".{target.name}.", suffix=".old")
+    )
+    old = aside / target.name
+    os.replace(target, old)  # from here on, target is absent until the swap
+    carried = []
+    try:
+        for entry in list(old.iterdir()):
+            if keep is not None and keep(entry.name):
+                os.replace(entry, new / entry.name)
+                carried.append(entry.name)
+        os.replace(new, target)
+    except BaseException:  # the swap is the last step: target is still absent
+        for name in carried:
+            os.replace(new / name, old / name)
+        os.replace(old, target)
+        shutil.rmtree(aside, ignore_errors=True)
+        raise
+    shutil.rmtree(aside, ignore_errors=True)
