@@ -9,6 +9,8 @@ from sklearn.svm import SVC
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, column_or_1d
 
+from .utils._validation import check_label_types
+
 __all__ = ["CalibratedSVC"]
 
 
@@ -113,6 +115,7 @@ verbose, max_iter, decision_function_shape, break_ties, random_state
         self : CalibratedSVC
             Fitted estimator.
         """
+        check_label_types(y, type(self).__name__)
         super().fit(X, y, sample_weight=sample_weight)
         y = column_or_1d(y)  # SVC.fit already warned about a column vector
         _, counts = np.unique(y, return_counts=True)

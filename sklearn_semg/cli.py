@@ -1901,6 +1901,13 @@ def main(argv=None):
         # parameter and what was expected.
         print(f"{PROG} {args.command}: error: {exc}", file=sys.stderr)
         return 2
+    except OSError as exc:  # a full disk, a permission...: the file and cause
+        where = f"{str(exc.filename)!r}: " if exc.filename else ""
+        print(
+            f"{PROG} {args.command}: error: {where}{exc.strerror or exc}",
+            file=sys.stderr,
+        )
+        return 2
     except KeyboardInterrupt:
         # outputs are written at the end, to a temporary name: nothing written
         print(

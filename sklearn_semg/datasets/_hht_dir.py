@@ -166,6 +166,22 @@ def parse_hht_filename(name):
     }
 
 
+#: Why a file whose name cannot be written as UTF-8 is skipped.
+NOT_UTF8 = (
+    "its name is not valid UTF-8 (shown escaped); rename it: its name could not "
+    "be written to CSV files and reports"
+)
+
+
+def utf8_name(name):
+    """True if a file name (as Python decoded it) can be written as UTF-8."""
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def _unreadable(exc):
     """Why a file could not be read, from the exception its reading raised."""
     if isinstance(exc, OSError) and not isinstance(exc, zipfile.BadZipFile):
@@ -181,6 +197,9 @@ def _regular_npz_files(folder):
     files, problems = [], []
     for entry in sorted(os.scandir(folder), key=lambda e: e.name):
         if not entry.name.lower().endswith(".npz"):
+            continue
+        if not utf8_name(entry.name):
+            problems.append((ascii(entry.name), NOT_UTF8))
             continue
         try:
             mode = entry.stat(follow_symlinks=False).st_mode

@@ -24,7 +24,7 @@ import numpy as np
 import pandas as pd
 from sklearn.utils import Bunch
 
-from ._hht_dir import _check_folder, _report_problems
+from ._hht_dir import NOT_UTF8, _check_folder, _report_problems, utf8_name
 
 __all__ = [
     "MOVEMENT_NAMES",
@@ -183,6 +183,9 @@ def load_recordings_dir(path, *, pattern="*.txt", strict=False):
     folder = _check_folder(path)
     data, rows, problems = [], [], []
     for file in _text_files(folder, pattern):
+        if not utf8_name(file.name):
+            problems.append((ascii(file.name), NOT_UTF8))
+            continue
         try:
             recording = _read_text_columns(file)
         except ValueError as exc:

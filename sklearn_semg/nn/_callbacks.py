@@ -21,11 +21,11 @@ leaves a truncated checkpoint in place of a good one; a resumed run deletes
 the temporary files that a killed process left in its run folder.
 """
 
+import errno
 import hashlib
 import json
 import os
 import re
-import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -73,19 +73,22 @@ def _json_default(obj):
 
 
 def atomic_torch_save(obj, path):
-    """``torch.save`` to a temporary file beside ``path``, then rename."""
-    path = Path(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
+    """``torch.save`` through :func:`~sklearn_semg.utils._io.atomic_write`: a
+    temporary file beside ``path``, renamed into place, with the permissions
+    of every other output. torch's own failure to write (``RuntimeError:
+    [enforce fail at inline_container.cc...]`` on a full disk) becomes an
+    ``OSError`` that names the file."""
+    from ..utils._io import atomic_write
+
+    def write(f):
+        try:
             torch.save(obj, f)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+        except RuntimeError as exc:
+            raise OSError(
+                errno.EIO, f"torch could not write the checkpoint ({exc})", str(path)
+            ) from exc
+
+    return atomic_write(Path(path), write)
 
 
 def load_checkpoint(path):

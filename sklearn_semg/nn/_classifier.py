@@ -15,6 +15,7 @@ from skorch import NeuralNetClassifier
 from skorch.callbacks import EarlyStopping, EpochScoring, LRScheduler, ProgressBar
 from skorch.dataset import ValidSplit
 
+from ..utils._validation import check_label_types
 from ._augment import AugmentedDataset, augment_params
 from ._callbacks import RecordBest, TrainingCheckpoint
 from ._device import resolve_device
@@ -336,6 +337,7 @@ class HHTCNNClassifier(NeuralNetClassifier):
                 f"{type(self).__name__} requires y to be passed, but the target y "
                 "is None."
             )
+        check_label_types(y, type(self).__name__)
         y = column_or_1d(check_array(y, ensure_2d=False, dtype=None), warn=True)
         if len(y) != len(X):
             raise ValueError(

@@ -11,7 +11,13 @@ import numbers
 
 import numpy as np
 
-__all__ = ["MIN_N_TIMES", "as_real_array", "check_recordings", "n_recordings"]
+__all__ = [
+    "MIN_N_TIMES",
+    "as_real_array",
+    "check_label_types",
+    "check_recordings",
+    "n_recordings",
+]
 
 #: Shortest recording accepted, in samples.  Empirical mode decomposition
 #: needs several local extrema to fit its cubic-spline envelopes, and the
@@ -218,3 +224,19 @@ def check_recordings(
             "channel(s); expected the same channels as at fit."
         )
     return recordings
+
+
+def check_label_types(y, estimator_name):
+    """A ValueError naming the types when class labels mix them (say ``1`` and
+    ``"a"``), which numpy cannot sort; ``y`` unchanged otherwise."""
+    values = np.asarray(y, dtype=object).ravel()
+    kinds = {
+        "number" if isinstance(v, (numbers.Number, np.number)) else type(v).__name__
+        for v in values
+    }
+    if len(kinds) > 1:
+        raise ValueError(
+            f"{estimator_name}: y mixes labels of types {sorted(kinds)}; expected "
+            "class labels of one type (all strings, or all numbers)."
+        )
+    return y

@@ -1,0 +1,109 @@
+"""Bad names, full disks, odd permissions, mixed labels, extreme scales: each
+gets a one-line error naming the file or parameter, or is skipped and named
+(issue 12, items 6 and 7)."""
+
+import errno
+import os
+import stat
+
+import numpy as np
+import pytest
+
+from sklearn_semg import CalibratedSVC, HHTCNNClassifier
+from sklearn_semg.cli import main
+from sklearn_semg.datasets import load_recordings_dir, make_semg, save_hht_dir
+
+
+def test_a_file_name_that_is_not_utf8_is_skipped_and_named(tmp_path, capsys):
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    X, _ = make_semg(3, n_times=400, fs=1000, random_state=0)
+    for i, x in enumerate(X):
+        name = b"rec_\xff.txt" if i == 0 else f"rec_{i}.txt".encode()
+        with open(os.path.join(os.fsencode(raw), name), "w") as f:
+            np.savetxt(f, x.T)
+    with pytest.warns(UserWarning, match=r"rec_\\udcff.txt.*not valid UTF-8"):
+        bunch = load_recordings_dir(raw)
+    assert bunch.filenames == ["rec_1.txt", "rec_2.txt"]
+    # the command completes: the index and the reports never see that name
+    assert main(["hht", str(raw), str(tmp_path / "out"), "--size", "8"]) == 0
+    err = capsys.readouterr().err
+    assert "not valid UTF-8" in err and "rec_\\udcff.txt" in err
+    assert (tmp_path / "out" / "index.csv").read_text().count("rec_") == 2
+
+
+def test_command_line_npz_match_ignores_case(tmp_path, capsys):
+    folder = tmp_path / "npz"
+    X = np.random.default_rng(0).random((6, 32, 32), dtype=np.float32)
+    for path in save_hht_dir(folder, X, ["M_full", "F_half"] * 3, muscle="BICEPS"):
+        path.rename(path.with_suffix(".NPZ"))
+    status = main(
+        ["train", str(folder), "--method", "svm", "--cv", "0", "--base-channels",
+         "4", "--output", str(tmp_path / "m.joblib")]
+    )  # fmt: skip
+    assert status == 0, capsys.readouterr().err
+
+
+def test_checkpoints_get_the_permissions_of_every_other_output(tmp_path):
+    X = np.random.default_rng(0).random((20, 1, 16, 16), dtype=np.float32)
+    y = np.array(["a", "b"] * 10)
+    old = os.umask(0o022)
+    try:
+        net = HHTCNNClassifier(
+            max_epochs=1, checkpoint_dir=tmp_path, module__base_channels=4,
+            verbose=0, random_state=0,
+        ).fit(X, y)  # fmt: skip
+    finally:
+        os.umask(old)
+    for path in net.checkpoint_path_.iterdir():
+        assert stat.S_IMODE(path.stat().st_mode) == 0o644, path
+
+
+def test_a_checkpoint_that_cannot_be_written_names_the_file(tmp_path, monkeypatch):
+    import torch
+
+    def full_disk(obj, f, *args, **kwargs):
+        raise RuntimeError("[enforce fail at inline_container.cc:672] . unexpected")
+
+    monkeypatch.setattr(torch, "save", full_disk)
+    X = np.random.default_rng(0).random((20, 1, 16, 16), dtype=np.float32)
+    net = HHTCNNClassifier(
+        max_epochs=1, checkpoint_dir=tmp_path, module__base_channels=4, verbose=0
+    )
+    with pytest.raises(OSError, match="torch could not write the checkpoint") as info:
+        net.fit(X, np.array(["a", "b"] * 10))
+    assert info.value.filename.endswith(".pt")
+    assert not [p for p in tmp_path.rglob("*") if p.name.endswith(".tmp")]
+
+
+def test_a_full_disk_is_one_line_naming_the_file(tmp_path, monkeypatch, capsys):
+    from sklearn_semg import cli
+
+    folder = tmp_path / "npz"
+    X = np.random.default_rng(0).random((6, 32, 32), dtype=np.float32)
+    save_hht_dir(folder, X, ["M_full", "F_half"] * 3, muscle="BICEPS")
+    model = tmp_path / "m.joblib"
+    assert main(["train", str(folder), "--method", "svm", "--cv", "0",
+                 "--base-channels", "4", "--output", str(model)]) == 0  # fmt: skip
+    out = tmp_path / "pred.csv"
+
+    def full(path, write, *, force):
+        raise OSError(errno.ENOSPC, "No space left on device", str(path))
+
+    monkeypatch.setattr(cli, "_atomic_write", full)
+    capsys.readouterr()
+    status = main(["predict", str(model), str(folder), "--output", str(out)])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert status == 2 and len(err) == 1, err
+    assert str(out) in err[0] and "No space left on device" in err[0]
+
+
+@pytest.mark.parametrize("make", [CalibratedSVC, HHTCNNClassifier])
+def test_mixed_label_types_are_named(make):
+    X = np.random.default_rng(0).random((8, 1, 16, 16), dtype=np.float32)
+    y = np.array([1, "a"] * 4, dtype=object)
+    data = X.reshape(8, -1) if make is CalibratedSVC else X
+    with pytest.raises(
+        ValueError, match=r"y mixes labels of types \['number', 'str'\]"
+    ):
+        make().fit(data, y)
