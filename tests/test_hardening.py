@@ -107,3 +107,30 @@ def test_mixed_label_types_are_named(make):
         ValueError, match=r"y mixes labels of types \['number', 'str'\]"
     ):
         make().fit(data, y)
+
+
+def test_the_cnn_refuses_magnitudes_its_float32_normalisation_overflows():
+    from sklearn_semg import CNNFeatureExtractor
+
+    M = np.random.default_rng(0).random((4, 1, 16, 16), dtype=np.float32)
+    cnn = CNNFeatureExtractor(base_channels=4, random_state=0)
+    features = cnn.fit_transform(M * 1e12)  # large but safe: distinct features
+    assert len({tuple(np.round(r, 4)) for r in features}) == 4
+    for scale in (1e19, 1e30):  # used to collapse to one constant row
+        with pytest.raises(ValueError, match=r"values up to .*e\+(18|29).*rescale"):
+            cnn.fit_transform(M * scale)
+    with pytest.raises(ValueError, match="values up to"):
+        HHTCNNClassifier(max_epochs=1).fit(M * 1e20, np.array(["a", "b"] * 2))
+
+
+@pytest.mark.parametrize("name", ["HHTTransformer", "EMGFeatures", "HHTFeatures"])
+def test_recordings_of_absurd_magnitude_are_an_error_not_inf(name):
+    import sklearn_semg
+
+    X = np.random.default_rng(0).standard_normal((3, 500))
+    params = dict(normalize=None, n_freq_bins=8, n_time_bins=8)
+    est = getattr(sklearn_semg, name)(**(params if name == "HHTTransformer" else {}))
+    assert np.isfinite(est.fit_transform(X * 1e6)).all()
+    X[1] *= 1e200
+    with pytest.raises(ValueError, match=r"X\[1\].*rescale the recordings"):
+        est.fit_transform(X)

@@ -125,6 +125,20 @@ class _PerChannelFeatures(RecordingsMixin, TransformerMixin, BaseEstimator):
     ``channel_feature_names_`` at ``fit``.
     """
 
+    def _check_finite_output(self, out):
+        """``out``, or a ValueError naming the first recording whose features
+        overflowed (recordings of an absurd magnitude)."""
+        rows = ~np.isfinite(out).all(axis=1)
+        if rows.any():
+            i = int(np.argmax(rows))
+            raise ValueError(
+                f"{type(self).__name__}: the features of X[{i}] are not finite: "
+                "its samples are too large in magnitude for float64 arithmetic "
+                "(squares overflow above about 1e154); rescale the recordings, "
+                "e.g. to millivolts."
+            )
+        return out
+
     def get_feature_names_out(self, input_features=None):
         """Names of the output features, ``"{channel}_{feature}"``.
 
@@ -345,16 +359,18 @@ class EMGFeatures(_PerChannelFeatures):
         recordings = self._validate_recordings(X, reset=False)
         features = tuple(self.channel_feature_names_)
         out = np.empty((len(recordings), self.n_channels_ * len(features)))
-        for i, rec in enumerate(recordings):
-            out[i] = _recording_features(
-                rec,
-                features,
-                fs=float(self.fs),
-                threshold=float(self.threshold),
-                normalize_length=self.normalize_length,
-                nperseg=self.nperseg,
-            ).ravel()
-        return out
+        # overflow is detected below, with the recording named
+        with np.errstate(over="ignore", invalid="ignore"):
+            for i, rec in enumerate(recordings):
+                out[i] = _recording_features(
+                    rec,
+                    features,
+                    fs=float(self.fs),
+                    threshold=float(self.threshold),
+                    normalize_length=self.normalize_length,
+                    nperseg=self.nperseg,
+                ).ravel()
+        return self._check_finite_output(out)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

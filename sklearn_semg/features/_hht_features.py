@@ -113,6 +113,7 @@ def _channel_features(
     return np.concatenate([np.asarray(p, dtype=np.float64) for p in parts])
 
 
+@np.errstate(over="ignore", invalid="ignore")  # overflow: named by transform
 def _decomposition_features(decomposition, **kwargs):
     """Features of every channel of one decomposed recording: ``(1-D,)``."""
     imfs = decomposition.imfs
@@ -388,7 +389,8 @@ class HHTFeatures(DecomposingMixin, _PerChannelFeatures):
             settings=settings,
             desc="HHT features",
         )
-        return np.vstack([row for (row,) in rows]).astype(np.float64, copy=False)
+        out = np.vstack([row for (row,) in rows]).astype(np.float64, copy=False)
+        return self._check_finite_output(out)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

@@ -14,6 +14,7 @@ from ._spectrum import hilbert_spectrum
 __all__ = ["HHTTransformer"]
 
 
+@np.errstate(over="ignore", invalid="ignore")  # overflow: named by _finish
 def _decomposition_hht(
     decomposition, *, fs, n_freq_bins, n_time_bins, freq_range, per_matrix_max
 ):
@@ -311,6 +312,15 @@ class HHTTransformer(DecomposingMixin, TransformerMixin, BaseEstimator):
 
     def _finish(self, matrices):
         """Global scale, compression and flattening of computed matrices."""
+        rows = ~np.isfinite(matrices).all(axis=tuple(range(1, matrices.ndim)))
+        if rows.any():
+            i = int(np.argmax(rows))
+            raise ValueError(
+                f"{type(self).__name__}: the HHT matrices of X[{i}] overflow float32 "
+                "(amplitude sums beyond 3.4e38): its samples are too large in "
+                "magnitude; rescale the recordings (e.g. to millivolts) or use "
+                "normalize='max' or 'global'."
+            )
         if self.normalize == "global":
             matrices /= np.float32(self.scale_)
         if self.compression == "log":

@@ -24,6 +24,11 @@ from ._modules import (
 __all__ = ["CNNFeatureExtractor", "check_image_batch", "encoder_state_dict"]
 
 
+#: Largest magnitude accepted in the matrices fed to the float32 networks: the
+#: InstanceNorm of a layer squares its inputs (float32 overflows near 1.8e19).
+MAX_MAGNITUDE = 1e15
+
+
 def check_image_batch(X, *, estimator_name, expected_shape=None):
     """Validate a batch of matrices; return float32 (n, C, H, W) and its shape.
 
@@ -74,8 +79,18 @@ def check_image_batch(X, *, estimator_name, expected_shape=None):
         bad = np.argwhere(~np.isfinite(arr))[0]
         raise ValueError(
             f"{estimator_name}: Input X contains NaN or infinity (first in matrix "
-            f"{bad[0]}); expected finite values."
+            f"{bad[0]}; values beyond the float32 range become infinite); expected "
+            "finite values."
         )
+    if arr.size:
+        peak = float(np.abs(arr).max())
+        if peak > MAX_MAGNITUDE:
+            raise ValueError(
+                f"{estimator_name}: X holds values up to {peak:.3g}, beyond what the "
+                f"float32 network computes without overflow (|x| <= {MAX_MAGNITUDE:g}: "
+                "its normalisation squares them); rescale the matrices, e.g. "
+                "HHTTransformer(normalize='max') or 'global'."
+            )
     if expected_shape is not None and arr.shape[1:] != tuple(expected_shape):
         raise ValueError(
             f"{estimator_name}: X has matrices of shape {arr.shape[1:]} (C, H, W), "
