@@ -12,6 +12,7 @@ Unlike the notebook, which skipped unreadable or mis-shaped files with a
 ``print`` (or not at all), every file that cannot be used is reported.
 """
 
+import contextlib
 import os
 import re
 import shutil
@@ -259,22 +260,41 @@ def _open_npz(file):
         raise
 
 
-def npz_header(file):
-    """``(shape, dtype)`` of the matrix in an ``.npz`` file, from its header
-    only (no data read); ValueError says why there is none."""
+@contextlib.contextmanager
+def _npy_stream(file):
+    """The array member of an ``.npz`` file, its header read and no data:
+    yields ``(stream, shape, fortran_order, dtype, member_size)``. Any failure
+    of the file (zip, zlib, OS errors), in here or in the caller's block,
+    becomes a ValueError that says why."""
     try:
         f, archive = _open_npz(file)
         with f, archive:
             member = _npy_member(archive)
             if member is None:
-                raise ValueError("holds no .npy array")
+                raise ValueError(
+                    "holds no .npy array"
+                    + ("" if archive.namelist() else " (an empty .npz archive)")
+                )
             with archive.open(member) as stream:
-                shape, _, dtype = _npy_header(stream)
+                shape, fortran, dtype = _npy_header(stream)
+                yield (
+                    stream,
+                    tuple(shape),
+                    fortran,
+                    dtype,
+                    archive.getinfo(member).file_size,
+                )
     except ValueError:
         raise
-    except Exception as exc:  # zip, zlib, OS errors: whatever a file can cause
+    except Exception as exc:  # whatever a file can cause
         raise ValueError(_unreadable(exc)) from exc
-    return tuple(shape), dtype
+
+
+def npz_header(file):
+    """``(shape, dtype)`` of the matrix in an ``.npz`` file, from its header
+    only (no data read); ValueError says why there is none."""
+    with _npy_stream(file) as (_, shape, _, dtype, _):
+        return shape, dtype
 
 
 def _read_hht_file(file, shape):
@@ -286,38 +306,23 @@ def _read_hht_file(file, shape):
     header) costs nothing. Object arrays are refused (nothing is unpickled);
     members that are not ``.npy`` arrays are ignored.
     """
-    try:
-        f, archive = _open_npz(file)
-        with f, archive:
-            member = _npy_member(archive)
-            if member is None:
-                raise ValueError(
-                    "holds no .npy array"
-                    + ("" if archive.namelist() else " (an empty .npz archive)")
-                )
-            info = archive.getinfo(member)
-            with archive.open(member) as stream:
-                declared, fortran, dtype = _npy_header(stream)
-                if dtype.kind not in "biuf" or dtype.hasobject:
-                    raise ValueError(f"has non-numeric dtype {dtype}; expected numbers")
-                if tuple(declared) != tuple(shape):
-                    raise ValueError(f"has shape {tuple(declared)}, expected {shape}")
-                n_bytes = int(np.prod(shape)) * dtype.itemsize
-                if info.file_size > n_bytes + 65_536:
-                    raise ValueError(
-                        f"its array member declares {info.file_size} bytes, more "
-                        f"than a {shape} {dtype} matrix needs"
-                    )
-                data = stream.read(n_bytes)
-                if len(data) != n_bytes:
-                    raise ValueError("is truncated (its array ends early)")
-        matrix = np.frombuffer(data, dtype=dtype).reshape(
-            shape, order="F" if fortran else "C"
-        )
-    except ValueError:
-        raise
-    except Exception as exc:  # zip, zlib, OS errors: whatever a file can cause
-        raise ValueError(_unreadable(exc)) from exc
+    with _npy_stream(file) as (stream, declared, fortran, dtype, member_size):
+        if dtype.kind not in "biuf" or dtype.hasobject:
+            raise ValueError(f"has non-numeric dtype {dtype}; expected numbers")
+        if declared != tuple(shape):
+            raise ValueError(f"has shape {declared}, expected {shape}")
+        n_bytes = int(np.prod(shape)) * dtype.itemsize
+        if member_size > n_bytes + 65_536:
+            raise ValueError(
+                f"its array member declares {member_size} bytes, more than a "
+                f"{shape} {dtype} matrix needs"
+            )
+        data = stream.read(n_bytes)
+        if len(data) != n_bytes:
+            raise ValueError("is truncated (its array ends early)")
+    matrix = np.frombuffer(data, dtype=dtype).reshape(
+        shape, order="F" if fortran else "C"
+    )
     if not np.all(np.isfinite(matrix)):
         raise ValueError("contains NaN or infinite values")
     return matrix.astype(np.float32)
