@@ -195,14 +195,20 @@ class SubjectStandardScaler(OneToOneFeatureMixin, TransformerMixin, BaseEstimato
         self : SubjectStandardScaler
             Fitted scaler.
         """
+        self._fit(X, groups)
+        return self
+
+    def _fit(self, X, groups):
+        """Validate and learn; return ``X`` and its subjects' statistics."""
         X = validate_data(self, X, reset=True, dtype=[np.float64, np.float32])
         self.mean_, self.scale_ = _statistics(X, self.with_mean, self.with_std)
         if groups is None:
             self._missing(stage="fit")
             self.n_groups_fit_ = 0
-        else:
-            self.n_groups_fit_ = len(self._group_statistics(X, groups))
-        return self
+            return X, None
+        statistics = self._group_statistics(X, groups)
+        self.n_groups_fit_ = len(statistics)
+        return X, statistics
 
     def transform(self, X, groups=None):
         """Standardise every subject's rows with that subject's statistics.
@@ -235,11 +241,19 @@ class SubjectStandardScaler(OneToOneFeatureMixin, TransformerMixin, BaseEstimato
                     "groups=...)."
                 )
             self._missing(stage="transform")
+            return self._standardise(X, None)
+        return self._standardise(X, self._group_statistics(X, groups))
+
+    def _standardise(self, X, statistics):
+        """``X`` (overwritten) standardised per subject, or with the pooled
+        statistics when ``statistics`` is None."""
+        if statistics is None:
             return (X - self.mean_.astype(X.dtype)) / self.scale_.astype(X.dtype)
-        for rows, mean, scale in self._group_statistics(X, groups):
+        for rows, mean, scale in statistics:
             X[rows] = (X[rows] - mean) / scale
         return X
 
+    @_fit_context(prefer_skip_nested_validation=True)
     def fit_transform(self, X, y=None, groups=None):
         """Fit, then standardise ``X`` with its subjects' statistics.
 
@@ -256,7 +270,8 @@ class SubjectStandardScaler(OneToOneFeatureMixin, TransformerMixin, BaseEstimato
         -------
         X_scaled : ndarray of shape (n_samples, n_features)
         """
-        return self.fit(X, y, groups=groups).transform(X, groups=groups)
+        X, statistics = self._fit(X, groups)  # the statistics, computed once
+        return self._standardise(X.copy(), statistics)
 
     def _missing(self, stage):
         if self.missing_groups == "raise":
