@@ -445,9 +445,33 @@ class EMDDecomposer(DecomposingMixin, TransformerMixin, BaseEstimator):
         self : EMDDecomposer
             Fitted decomposer.
         """
-        self._validate_recordings(X, reset=True)
-        self.backend_ = self._emd_settings()["backend"]
+        self._fit(X)
         return self
+
+    def _fit(self, X):
+        """Validate the recordings, record their channels and the back-end."""
+        recordings = self._validate_recordings(X, reset=True)
+        self.backend_ = self._emd_settings()["backend"]
+        return recordings
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit_transform(self, X, y=None):
+        """Fit, then decompose ``X``, validating the recordings once.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_recordings, n_times) or \
+                (n_recordings, n_channels, n_times), or list of array-like
+            Raw recordings.
+        y : None
+            Ignored.
+
+        Returns
+        -------
+        decompositions : ndarray of shape (n_recordings,), dtype=object
+            As :meth:`transform`.
+        """
+        return self._decompose(self._fit(X))
 
     def transform(self, X):
         """Decompose every channel of every recording.
@@ -463,7 +487,9 @@ class EMDDecomposer(DecomposingMixin, TransformerMixin, BaseEstimator):
         decompositions : ndarray of shape (n_recordings,), dtype=object
             One :class:`~sklearn_semg.hht.Decomposition` per recording.
         """
-        recordings = self._validate_recordings(X, reset=False)
+        return self._decompose(self._validate_recordings(X, reset=False))
+
+    def _decompose(self, recordings):
         decompositions = self._as_decompositions(recordings)
         cache = decompositions[0]._cache
         d_settings = decompositions[0].settings
