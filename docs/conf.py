@@ -311,8 +311,11 @@ _sep = re.escape(os.sep)
 if _EXAMPLES_MODE == "none":
     _filename_pattern = r"(?!)"  # matches nothing: no example is executed
 elif _skipped:
+    # the look-ahead stands where the file name starts, so it compares whole
+    # names (after "plot_" it compared "fatigue_biceps.py" with
+    # "plot_fatigue_biceps.py" and skipped nothing)
     _filename_pattern = (
-        _sep + r"plot_(?!" + "|".join(re.escape(n) for n in _skipped) + ")"
+        _sep + "(?!(" + "|".join(re.escape(n) for n in _skipped) + ")$)plot_"
     )
 else:
     _filename_pattern = _sep + "plot_"
