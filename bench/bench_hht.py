@@ -20,6 +20,8 @@ repeats interleaved so that machine noise hits both alike, and prints medians
    and from this process's memory).
 6. ``HHTTransformer`` of one 10-minute single-channel recording at 2 kHz:
    wall and CPU time, and the peak resident memory of the process that ran it.
+7. ``sklearn-semg demo`` and the README's quick start, each in a process of
+   its own: wall time and CPU time (user + sys, children included).
 
 Real windows come from ../shared/data (or SKLEARN_SEMG_SHARED_DATA) when it is
 there, else from make_semg.
@@ -342,6 +344,54 @@ def bench_long(args):
     )
 
 
+_QUICK_START = """
+from sklearn.model_selection import GroupKFold, cross_val_score
+from sklearn_semg import make_recommended_pipeline
+from sklearn_semg.datasets import load_movements
+data = load_movements()
+X = [rec[:, :1024] for rec in data.data]
+pipe = make_recommended_pipeline(fs=data.fs, n_jobs=2)
+scores = cross_val_score(pipe, X, data.target, groups=data.groups, cv=GroupKFold(5))
+print(scores.mean())
+"""
+
+
+def _child(command, env=None):
+    """Wall time and CPU time (user + sys of the process and its children)."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    start = time.perf_counter()
+    subprocess.run(command, check=True, capture_output=True, env=env)
+    wall = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return wall, cpu
+
+
+def bench_jobs(args):
+    print(
+        "\n## 7. The README's jobs, in their own processes (the EMD engine "
+        "already compiled)"
+    )
+    with tempfile.TemporaryDirectory() as folder:
+        wall, cpu = _child(["sklearn-semg", "demo", "--output", folder, "--force"])
+        print(f"sklearn-semg demo : {wall:6.1f} s wall, {cpu:6.1f} s cpu")
+    wall, cpu = _child([sys.executable, "-c", _QUICK_START])
+    print(f"README quick start: {wall:6.1f} s wall, {cpu:6.1f} s cpu")
+    # the engine's first use on a machine compiles it (numba's cache)
+    first_use = (
+        "import numpy as np; from sklearn_semg.hht import decompose; "
+        "decompose(np.random.default_rng(0).standard_normal(500))"
+    )
+    with tempfile.TemporaryDirectory() as cache:
+        env = {**os.environ, "NUMBA_CACHE_DIR": cache}
+        for state in ("empty", "warm"):
+            wall, cpu = _child([sys.executable, "-c", first_use], env=env)
+            print(
+                f"import + first EMD, {state} compile cache: {wall:6.1f} s wall, "
+                f"{cpu:6.1f} s cpu"
+            )
+
+
 SECTIONS = {
     "emd": bench_emd,
     "ensembles": bench_ensembles,
@@ -349,6 +399,7 @@ SECTIONS = {
     "pipeline": bench_pipeline,
     "search": bench_search,
     "long": bench_long,
+    "jobs": bench_jobs,
 }
 
 
