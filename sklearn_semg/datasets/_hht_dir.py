@@ -28,6 +28,7 @@ import pandas as pd
 from sklearn.utils import Bunch
 
 from ..utils._io import atomic_write
+from ..utils._validation import first_non_finite
 
 __all__ = ["HHT_CLASSES", "load_hht_dir", "save_hht_dir"]
 
@@ -496,10 +497,10 @@ def _check_hht_array(X):
         )
     if X.shape[0] == 0:
         raise ValueError("X is empty: found 0 matrices, expected at least 1.")
-    if not np.all(np.isfinite(X)):
-        first = int(np.argwhere(~np.isfinite(X))[0][0])
+    bad = first_non_finite(X)
+    if bad is not None:
         raise ValueError(
-            f"X[{first}] contains NaN or infinite values; expected finite values."
+            f"X[{bad[0]}] contains NaN or infinite values; expected finite values."
         )
     return X.astype(np.float32, copy=False)
 

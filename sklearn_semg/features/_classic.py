@@ -10,7 +10,7 @@ from sklearn.utils._param_validation import Interval
 from sklearn.utils.validation import check_is_fitted
 
 from ..utils._base import RecordingsMixin
-from ..utils._validation import MIN_N_TIMES
+from ..utils._validation import MIN_N_TIMES, first_non_finite
 
 __all__ = ["EMGFeatures"]
 
@@ -128,11 +128,10 @@ class _PerChannelFeatures(RecordingsMixin, TransformerMixin, BaseEstimator):
     def _check_finite_output(self, out):
         """``out``, or a ValueError naming the first recording whose features
         overflowed (recordings of an absurd magnitude)."""
-        rows = ~np.isfinite(out).all(axis=1)
-        if rows.any():
-            i = int(np.argmax(rows))
+        bad = first_non_finite(out)
+        if bad is not None:
             raise ValueError(
-                f"{type(self).__name__}: the features of X[{i}] are not finite: "
+                f"{type(self).__name__}: the features of X[{bad[0]}] are not finite: "
                 "its samples are too large in magnitude for float64 arithmetic "
                 "(squares overflow above about 1e154); rescale the recordings, "
                 "e.g. to millivolts."

@@ -7,7 +7,7 @@ import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
 from sklearn.utils._param_validation import Interval, StrOptions
 
-from ..utils._validation import MIN_N_TIMES
+from ..utils._validation import MIN_N_TIMES, first_non_finite
 from ._decomposition import DECOMPOSITION_CONSTRAINTS, DecomposingMixin
 from ._spectrum import hilbert_spectrum
 
@@ -312,11 +312,10 @@ class HHTTransformer(DecomposingMixin, TransformerMixin, BaseEstimator):
 
     def _finish(self, matrices):
         """Global scale, compression and flattening of computed matrices."""
-        rows = ~np.isfinite(matrices).all(axis=tuple(range(1, matrices.ndim)))
-        if rows.any():
-            i = int(np.argmax(rows))
+        bad = first_non_finite(matrices)
+        if bad is not None:
             raise ValueError(
-                f"{type(self).__name__}: the HHT matrices of X[{i}] overflow float32 "
+                f"{type(self).__name__}: the HHT matrices of X[{bad[0]}] overflow float32 "
                 "(amplitude sums beyond 3.4e38): its samples are too large in "
                 "magnitude; rescale the recordings (e.g. to millivolts) or use "
                 "normalize='max' or 'global'."

@@ -11,7 +11,7 @@ from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
-from ..utils._validation import as_real_array
+from ..utils._validation import as_real_array, first_non_finite
 from ._device import resolve_device
 from ._modules import (
     POOLINGS,
@@ -75,8 +75,8 @@ def check_image_batch(X, *, estimator_name, expected_shape=None):
             f"{estimator_name}: Found array with 0 feature(s) (shape={given_shape}) "
             "while a minimum of 1 is required."
         )
-    if not np.all(np.isfinite(arr)):
-        bad = np.argwhere(~np.isfinite(arr))[0]
+    bad = first_non_finite(arr)
+    if bad is not None:
         raise ValueError(
             f"{estimator_name}: Input X contains NaN or infinity (first in matrix "
             f"{bad[0]}; values beyond the float32 range become infinite); expected "

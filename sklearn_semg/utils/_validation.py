@@ -16,6 +16,7 @@ __all__ = [
     "as_real_array",
     "check_label_types",
     "check_recordings",
+    "first_non_finite",
     "n_recordings",
 ]
 
@@ -69,6 +70,15 @@ def as_real_array(x, dtype, *, what, expected):
             f"{what} contains non-numeric values, so it is not a numeric array "
             f"({exc}); expected {expected}."
         ) from exc
+
+
+def first_non_finite(arr):
+    """Index (one entry per axis) of the first NaN or infinite element of
+    ``arr`` in C order, or None when every element is finite."""
+    bad = ~np.isfinite(arr)
+    if not bad.any():
+        return None
+    return tuple(int(i) for i in np.argwhere(bad)[0])
 
 
 def _as_float_recording(x, index, param_name):
@@ -201,9 +211,9 @@ def check_recordings(
                 f"{min_n_times}). If your array is (n_times, n_recordings), "
                 "transpose it."
             )
-        if not np.all(np.isfinite(rec)):
-            bad = np.argwhere(~np.isfinite(rec))[0]
-            kind = "NaN" if np.isnan(rec[tuple(bad)]) else "infinite"
+        bad = first_non_finite(rec)
+        if bad is not None:
+            kind = "NaN" if np.isnan(rec[bad]) else "infinite"
             raise ValueError(
                 f"{who}{param_name}[{i}] contains {kind} values (first at channel "
                 f"{bad[0]}, sample {bad[1]}); expected finite samples. Interpolate "
