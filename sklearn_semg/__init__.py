@@ -29,6 +29,9 @@ _LAZY = {
     "make_end_to_end_pipeline": ".pipelines",
     "make_method_comparison": ".pipelines",
     "make_recommended_pipeline": ".pipelines",
+    "load_model": ".persistence",
+    "model_metadata": ".persistence",
+    "save_model": ".persistence",
 }
 
 __all__ = [

@@ -32,6 +32,7 @@ matplotlib) happen inside the commands, so ``--help`` is fast.
 import argparse
 import contextlib
 import copy
+import json
 import os
 import sys
 import time
@@ -44,9 +45,9 @@ __all__ = ["DEMO_SETTINGS", "QUICK_DEMO_SETTINGS", "main"]
 
 PROG = "sklearn-semg"
 
-#: Value of the ``"format"`` key of a model file written by ``train``.
+#: Value of the ``"format"`` key of the joblib model files that ``train``
+#: wrote before the safe format (read with --trust-pickle).
 MODEL_FORMAT = "sklearn-semg-model"
-MODEL_FORMAT_VERSION = 1
 
 #: Settings of ``sklearn-semg demo``: change them here, in one place. Every
 #: method is a plain pipeline on the raw recordings; they share one cache
@@ -1211,16 +1212,12 @@ def cmd_train(args):
         "sklearn_semg_version": __version__,
         "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
     }
-    payload = {
-        "format": MODEL_FORMAT,
-        "format_version": MODEL_FORMAT_VERSION,
-        "metadata": metadata,
-        "pipeline": pipeline,
-    }
+    from .persistence import write_model
 
-    import joblib
-
-    _atomic_write(output, lambda f: joblib.dump(payload, f), force=args.force)
+    metadata = _plain_json(metadata)
+    _atomic_write(
+        output, lambda f: write_model(f, pipeline, metadata), force=args.force
+    )
     _echo(
         f"Saved the fitted pipeline to {str(output)!r} (expects "
         + (
@@ -1234,15 +1231,51 @@ def cmd_train(args):
 
 
 # -- predict / evaluate -----------------------------------------------------
-def _load_model(path):
+def _plain_json(value):
+    """``value`` with numpy scalars and arrays as plain JSON values."""
+    import numpy as np
+
+    def default(obj):
+        if isinstance(obj, (np.generic, np.ndarray)):
+            return obj.tolist()
+        raise TypeError(f"{type(obj).__name__} is not JSON-serialisable")
+
+    return json.loads(json.dumps(value, default=default))
+
+
+def _load_model(path, trust_pickle=False):
     """(pipeline, metadata) of a model file written by ``train``.
 
-    A bare fitted estimator saved with joblib is accepted too; its input kind
-    is then read from its first step (``"hht"``: raw recordings).
+    A safe model file (:func:`sklearn_semg.save_model`) is read without
+    running code from it. A joblib file (the format of earlier versions of
+    ``train``, or any fitted estimator saved with joblib) runs code chosen by its
+    author while it loads: it is read only with ``trust_pickle``, with a
+    warning. A bare estimator's input kind is read from its first step
+    (``"hht"``: raw recordings).
     """
-    import joblib
+    from .persistence import _is_model_file, load_model, model_metadata
 
     file = Path(path)
+    if _is_model_file(file):
+        try:
+            return load_model(file), model_metadata(file)
+        except ValueError as exc:
+            raise CLIError(f"MODEL: {exc}") from None
+    if not trust_pickle:
+        raise CLIError(
+            f"MODEL {str(file)!r} is not a safe sklearn-semg model file (written by "
+            f"`{PROG} train` or sklearn_semg.save_model). If it is a joblib/pickle "
+            "file, loading it runs code chosen by whoever wrote it: pass "
+            "--trust-pickle only if you trust its source (then re-save it with "
+            "`sklearn_semg.save_model`)."
+        )
+    print(
+        f"{PROG}: warning: loading {str(file)!r} with joblib (--trust-pickle): a "
+        "joblib/pickle file runs code chosen by whoever wrote it.",
+        file=sys.stderr,
+    )
+    import joblib
+
     try:
         payload = joblib.load(file)
     except Exception as exc:
@@ -1377,7 +1410,7 @@ def cmd_predict(args):
     model = _input_file(args.model, "MODEL")
     folder = _input_dir(args.data_dir, "DATA_DIR")
     output = _output_file(args.output, args.force, "--output")
-    pipeline, metadata = _load_model(model)
+    pipeline, metadata = _load_model(model, args.trust_pickle)
     X, files, y_true = _prediction_data(folder, pipeline, metadata, args)
 
     import numpy as np
@@ -1434,7 +1467,7 @@ def cmd_evaluate(args):
         else output.with_name(output.stem + "_confusion.png")
     )
     _output_file(figure, args.force, "--figure")
-    pipeline, metadata = _load_model(model)
+    pipeline, metadata = _load_model(model, args.trust_pickle)
     # a per-subject model calibrates every subject on all its files, labelled
     # or not, exactly as predict does; the report then keeps the labelled ones
     per_subject = metadata.get("per_subject", False)
@@ -1714,8 +1747,9 @@ def build_parser():
             "MioTracker recordings (--bundled: raw recordings, HHT inside the "
             "saved pipeline, subject-wise folds). Prints a cross-validation report "
             "(accuracy, balanced accuracy, chance), fits on all data and saves "
-            "{'format', 'metadata', 'pipeline'} with joblib: "
-            "joblib.load(MODEL)['pipeline'] is a fitted scikit-learn Pipeline."
+            "a safe model file (no pickle): sklearn_semg.load_model(MODEL) is "
+            "the fitted scikit-learn Pipeline, sklearn_semg.model_metadata(MODEL) "
+            "what it was trained on."
         ),
         formatter_class=formatter,
     )
@@ -1734,9 +1768,10 @@ def build_parser():
     )
     p.add_argument(
         "--output",
-        default="model.joblib",
-        metavar="MODEL.joblib",
-        help="model file to write",
+        default="model.semg",
+        metavar="MODEL.semg",
+        help="model file to write (a safe model file: skops and safetensors, "
+        "no pickle; read it with sklearn_semg.load_model)",
     )
     p.add_argument(
         "--bundled",
@@ -1822,8 +1857,9 @@ def build_parser():
                 "files alike) for a model trained on matrices, raw text "
                 "recordings for a model trained with --bundled. Writes a CSV with "
                 "columns file, predicted_label, confidence (the probability of "
-                "the predicted label). Only load model files you trust: joblib "
-                "files can run code."
+                "the predicted label). Model files written by `sklearn-semg "
+                "train` load without running code from them; joblib/pickle files "
+                "need --trust-pickle."
             )
             default_output = "predictions.csv"
         else:
@@ -1838,7 +1874,16 @@ def build_parser():
         p = sub.add_parser(
             name, help=summary, description=description, formatter_class=formatter
         )
-        p.add_argument("model", metavar="MODEL.joblib", help="model file")
+        p.add_argument(
+            "model", metavar="MODEL", help="model file written by `sklearn-semg train`"
+        )
+        p.add_argument(
+            "--trust-pickle",
+            action="store_true",
+            help="also accept a joblib/pickle MODEL (older sklearn-semg model "
+            "files, estimators saved with joblib.dump). Loading one runs code "
+            "chosen by whoever wrote it: use only files from a trusted source",
+        )
         p.add_argument(
             "data_dir",
             metavar="DATA_DIR",

@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sklearn_semg import HHTTransformer
+from sklearn_semg import HHTTransformer, load_model, model_metadata
 from sklearn_semg.cli import main
 from sklearn_semg.datasets import load_hht_dir, make_semg, save_hht_dir
 
@@ -89,7 +89,7 @@ def raw_dir(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def svm_model(npz_dir, tmp_path_factory):
-    model = tmp_path_factory.mktemp("models") / "svm.joblib"
+    model = tmp_path_factory.mktemp("models") / "svm.semg"
     result = ok(
         run(
             "train", npz_dir, "--method", "svm", "--output", model, "--cv", "2",
@@ -266,13 +266,11 @@ def test_train_svm_saves_model_with_metadata(svm_model):
     model, result = svm_model
     assert "Cross-validation (StratifiedKFold(2, shuffled)): accuracy" in result.stdout
     assert "balanced accuracy" in result.stdout and "chance 0.500" in result.stdout
-    payload = joblib.load(model)
-    assert payload["format"] == "sklearn-semg-model"
-    meta = payload["metadata"]
+    meta = model_metadata(model)
     assert meta["input"] == "hht" and meta["input_shape"] == [1, 32, 32]
     assert meta["classes"] == ["F_half", "M_full"] and meta["method"] == "svm"
     assert 0 <= meta["cv"]["accuracy"] <= 1
-    assert [name for name, _ in payload["pipeline"].steps] == ["cnn", "scale", "svm"]
+    assert [name for name, _ in load_model(model).steps] == ["cnn", "scale", "svm"]
 
 
 def test_predict_npz_every_file(svm_model, npz_dir, tmp_path):
@@ -313,7 +311,7 @@ def test_evaluate_npz(svm_model, npz_dir, tmp_path):
 
 
 def test_train_e2e_and_predict(npz_dir, tmp_path):
-    model = tmp_path / "e2e.joblib"
+    model = tmp_path / "e2e.semg"
     result = ok(
         run(
             "train", npz_dir, "--method", "e2e", "--epochs", "2", "--cv", "2",
@@ -321,7 +319,7 @@ def test_train_e2e_and_predict(npz_dir, tmp_path):
         )
     )  # fmt: skip
     assert "valid_acc" in result.stdout  # the epoch table of the final fit
-    assert joblib.load(model)["metadata"]["method"] == "e2e"
+    assert model_metadata(model)["method"] == "e2e"
     out = tmp_path / "pred.csv"
     assert main(["predict", str(model), str(npz_dir), "--output", str(out)]) == 0
     table = pd.read_csv(out)
@@ -357,7 +355,7 @@ def test_ctrl_c_during_e2e_training_exits_130_and_writes_nothing(npz_dir, tmp_pa
 
 def test_train_bundled_then_predict_and_evaluate_raw(raw_dir, tmp_path, capsys):
     folder, labels = raw_dir
-    model = tmp_path / "raw.joblib"
+    model = tmp_path / "raw.semg"
     result = ok(
         run(
             "train", "--bundled", "--n-subjects", "2", "--size", "16", "--cv", "2",
@@ -366,7 +364,7 @@ def test_train_bundled_then_predict_and_evaluate_raw(raw_dir, tmp_path, capsys):
         )
     )  # fmt: skip
     assert "GroupKFold(2) on subjects" in result.stdout
-    meta = joblib.load(model)["metadata"]
+    meta = model_metadata(model)
     assert meta["input"] == "raw" and meta["fs"] == 1001.0 and meta["n_channels"] == 2
     out = tmp_path / "pred.csv"
     ok(run("predict", model, folder, "--output", out))
@@ -385,7 +383,7 @@ def test_train_bundled_then_predict_and_evaluate_raw(raw_dir, tmp_path, capsys):
 
 def test_per_subject_train_predict_evaluate(raw_dir, tmp_path, capsys):
     folder, labels = raw_dir
-    model = tmp_path / "subject.joblib"
+    model = tmp_path / "subject.semg"
     result = ok(
         run(
             "train", "--bundled", "--n-subjects", "3", "--size", "16", "--cv", "3",
@@ -394,9 +392,9 @@ def test_per_subject_train_predict_evaluate(raw_dir, tmp_path, capsys):
         )
     )  # fmt: skip
     assert "GroupKFold(3) on subjects" in result.stdout
-    meta = joblib.load(model)["metadata"]
+    meta = model_metadata(model)
     assert meta["per_subject"] is True
-    assert [n for n, _ in joblib.load(model)["pipeline"].steps][-2] == "subject"
+    assert [n for n, _ in load_model(model).steps][-2] == "subject"
     # the subjects of new files: required, from a pattern or a CSV
     out = tmp_path / "pred.csv"
     user_error(run("predict", model, folder, "--output", out), "--subject-pattern")
@@ -443,7 +441,7 @@ def test_per_subject_train_predict_evaluate(raw_dir, tmp_path, capsys):
     capsys.readouterr()
     user_error(
         run("train", "--bundled", "--method", "e2e", "--per-subject", "--output",
-            tmp_path / "e.joblib"),
+            tmp_path / "e.semg"),
         "method 1",
     )  # fmt: skip
 
@@ -516,17 +514,67 @@ def test_missing_and_empty_folders(svm_model, tmp_path, capsys):
 def test_bad_model_and_unknown_method(npz_dir, tmp_path, capsys):
     fake = tmp_path / "model.joblib"
     fake.write_text("not a model")
-    assert (
-        main(["predict", str(fake), str(npz_dir), "--output", str(tmp_path / "p.csv")])
-        == 2
-    )
+    out = ["--output", str(tmp_path / "p.csv")]
+    assert main(["predict", str(fake), str(npz_dir), *out]) == 2
+    assert f"MODEL '{fake}' is not a safe sklearn-semg model" in capsys.readouterr().err
+    assert main(["predict", str(fake), str(npz_dir), *out, "--trust-pickle"]) == 2
     assert f"MODEL '{fake}' could not be read" in capsys.readouterr().err
     joblib.dump({"weights": 1}, fake)
     assert (
-        main(["evaluate", str(fake), str(npz_dir), "--output", str(tmp_path / "r.csv")])
+        main(
+            ["evaluate", str(fake), str(npz_dir), "--output", str(tmp_path / "r.csv"),
+             "--trust-pickle"]
+        )
         == 2
-    )
+    )  # fmt: skip
     assert "is not a sklearn-semg model: it holds a dict" in capsys.readouterr().err
     result = run("train", npz_dir, "--method", "knn")
     assert result.returncode == 2
     assert "invalid choice: 'knn'" in result.stderr
+
+
+class _TouchOnLoad:
+    """Unpickling it creates a file: a stand-in for a malicious payload."""
+
+    def __init__(self, marker):
+        self.marker = str(marker)
+
+    def __reduce__(self):
+        return (Path.touch, (Path(self.marker),))
+
+
+@pytest.mark.parametrize("command", ["predict", "evaluate"])
+def test_a_joblib_model_runs_nothing_without_trust_pickle(
+    command, npz_dir, tmp_path, capsys
+):
+    marker = tmp_path / "payload-ran"
+    model = tmp_path / "model.joblib"
+    joblib.dump({"pipeline": _TouchOnLoad(marker)}, model)
+    args = [command, str(model), str(npz_dir), "--output", str(tmp_path / "o.csv")]
+    assert main(args) == 2
+    err = capsys.readouterr().err
+    assert "is not a safe sklearn-semg model file" in err and "--trust-pickle" in err
+    assert not marker.exists()  # the payload never ran
+    # with the explicit flag, the file is loaded (and the user warned)
+    assert main([*args, "--trust-pickle"]) == 2
+    err = capsys.readouterr().err
+    assert "warning: loading" in err and "runs code chosen by whoever wrote it" in err
+    assert marker.exists()
+
+
+def test_a_joblib_model_of_an_earlier_train_loads_with_trust_pickle(
+    svm_model, npz_dir, tmp_path, capsys
+):
+    model, _ = svm_model
+    old = tmp_path / "old.joblib"
+    joblib.dump(
+        {"format": "sklearn-semg-model", "format_version": 1,
+         "metadata": model_metadata(model), "pipeline": load_model(model)},
+        old,
+    )  # fmt: skip
+    new_out, old_out = tmp_path / "new.csv", tmp_path / "old.csv"
+    assert main(["predict", str(model), str(npz_dir), "--output", str(new_out)]) == 0
+    args = ["predict", str(old), str(npz_dir), "--output", str(old_out)]
+    assert main([*args, "--trust-pickle"]) == 0
+    assert "warning: loading" in capsys.readouterr().err
+    pd.testing.assert_frame_equal(pd.read_csv(new_out), pd.read_csv(old_out))

@@ -14,12 +14,18 @@ from sklearn.utils.validation import check_array, check_is_fitted, column_or_1d
 from skorch import NeuralNetClassifier
 from skorch.callbacks import EarlyStopping, EpochScoring, LRScheduler, ProgressBar
 from skorch.dataset import ValidSplit
+from skorch.history import History
 
 from ..utils._validation import check_label_types
 from ._augment import AugmentedDataset, augment_params
-from ._callbacks import RecordBest, TrainingCheckpoint
+from ._callbacks import RecordBest, TrainingCheckpoint, _plain
 from ._device import resolve_device
-from ._extractor import check_image_batch
+from ._extractor import (
+    _load_device,
+    _tree_to_numpy,
+    _tree_to_torch,
+    check_image_batch,
+)
 from ._modules import HHTCNN, check_input_size
 
 __all__ = ["HHTCNNClassifier"]
@@ -491,8 +497,69 @@ class HHTCNNClassifier(NeuralNetClassifier):
 
         return accuracy_score(y, self.predict(X), sample_weight=sample_weight)
 
+    # -- safe model files ---------------------------------------------------
+    def _get_safe_state(self):
+        """Parameters and fitted state as plain values, numpy arrays and
+        scikit-learn objects, for :func:`sklearn_semg.save_model` (no pickle).
+
+        The network, criterion and optimizer states are kept, so a loaded
+        classifier predicts identically and trains on with ``warm_start`` or
+        ``partial_fit`` from the same optimizer state; the callbacks start
+        afresh, as after skorch's ``load_params``.
+        """
+        state = {"params": self.get_params(deep=False)}
+        if getattr(self, "label_encoder_", None) is not None and self.initialized_:
+            state["fitted"] = {
+                "label_encoder": self.label_encoder_,
+                "input_shape": list(self.input_shape_),
+                "n_features_in": int(self.n_features_in_),
+                "inferred_module_params": dict(self._inferred_module_params_),
+                "seed": self._seed_,
+                "module": _tree_to_numpy(self.module_.state_dict()),
+                "criterion": _tree_to_numpy(self.criterion_.state_dict()),
+                "optimizer": _tree_to_numpy(self.optimizer_.state_dict()),
+                "history": _plain(self.history_.to_list()),
+            }
+        return state
+
+    @classmethod
+    def _from_safe_state(cls, state):
+        """The classifier :meth:`_get_safe_state` described."""
+        net = cls(**state["params"])
+        fitted = state.get("fitted")
+        if fitted is None:
+            return net
+        if net.device != "auto":
+            device = _load_device(str(net.device), cls.__name__)
+            if device != torch.device(net.device):
+                net.set_params(device=str(device))
+        net.label_encoder_ = fitted["label_encoder"]
+        net.input_shape_ = tuple(fitted["input_shape"])
+        net.n_features_in_ = fitted["n_features_in"]
+        net._inferred_module_params_ = dict(fitted["inferred_module_params"])
+        net._seed_ = fitted["seed"]
+        net._fit_for_total_epochs_ = False
+        net._interrupted_ = False
+        # initialize() draws initial weights from the global torch generator;
+        # they are replaced right after, and the caller's generator is kept.
+        with torch.random.fork_rng(devices=[]):
+            net.initialize()
+        net.module_.load_state_dict(_tree_to_torch(fitted["module"]))
+        net.criterion_.load_state_dict(_tree_to_torch(fitted["criterion"]))
+        net.optimizer_.load_state_dict(_optimizer_state(fitted["optimizer"]))
+        net.history_ = History(fitted["history"])
+        return net
+
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.input_tags.three_d_array = True
         tags.non_deterministic = self.random_state is None
         return tags
+
+
+def _optimizer_state(saved):
+    """An optimizer state dict read back from a model file: the per-parameter
+    states keyed by int again (skops keeps them; this also accepts strings)."""
+    state = _tree_to_torch(saved)
+    state["state"] = {int(key): value for key, value in state["state"].items()}
+    return state

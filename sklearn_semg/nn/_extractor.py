@@ -302,6 +302,14 @@ class CNNFeatureExtractor(TransformerMixin, BaseEstimator):
                     f"{w_in} channel(s)."
                 )
         check_input_size(height, width, num_layers)
+        return self._set_encoder(
+            (in_channels, height, width), base_channels, num_layers, state, device
+        )
+
+    def _set_encoder(self, input_shape, base_channels, num_layers, state, device):
+        """Build the frozen encoder (from ``state``, or drawn from
+        ``random_state`` when it is None) and the fitted attributes."""
+        in_channels, height, width = input_shape
         # Built on the meta device, then given uninitialised CPU storage: the
         # default initialisation would draw from (and advance) the global torch
         # random state, and it is overwritten right after anyway.
@@ -362,11 +370,65 @@ class CNNFeatureExtractor(TransformerMixin, BaseEstimator):
             self.device_ = _load_device(state["device_"], type(self).__name__)
             self.encoder_ = self.encoder_.to(self.device_)
 
+    def _get_safe_state(self):
+        """Parameters and fitted state as plain values and numpy arrays, for
+        :func:`sklearn_semg.save_model` (no pickle)."""
+        params = self.get_params(deep=False)
+        if hasattr(params["weights"], "items"):
+            params["weights"] = _tree_to_numpy(params["weights"])
+        state = {"params": params}
+        if hasattr(self, "encoder_"):
+            state["fitted"] = {
+                "encoder": _tree_to_numpy(self.encoder_.state_dict()),
+                "input_shape": list(self.input_shape_),
+                "device": str(self.device_),
+            }
+        return state
+
+    @classmethod
+    def _from_safe_state(cls, state):
+        """The extractor :meth:`_get_safe_state` described."""
+        params = dict(state["params"])
+        if hasattr(params["weights"], "items"):
+            params["weights"] = _tree_to_torch(params["weights"])
+        extractor = cls(**params)
+        fitted = state.get("fitted")
+        if fitted is not None:
+            weights = _tree_to_torch(fitted["encoder"])
+            _, base_channels, num_layers = _architecture(weights)
+            device = _load_device(fitted["device"], cls.__name__)
+            extractor._set_encoder(
+                tuple(fitted["input_shape"]), base_channels, num_layers, weights, device
+            )
+        return extractor
+
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.input_tags.three_d_array = True
         tags.transformer_tags.preserves_dtype = ["float32"]
         return tags
+
+
+def _tree_to_numpy(value):
+    """Tensors in nested dicts and lists as CPU numpy arrays."""
+    if torch.is_tensor(value):
+        return value.detach().cpu().numpy()
+    if isinstance(value, dict):
+        return {key: _tree_to_numpy(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return type(value)(_tree_to_numpy(item) for item in value)
+    return value
+
+
+def _tree_to_torch(value):
+    """The inverse of :func:`_tree_to_numpy` (arrays copied into tensors)."""
+    if isinstance(value, np.ndarray):
+        return torch.from_numpy(np.array(value))
+    if isinstance(value, dict):
+        return {key: _tree_to_torch(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return type(value)(_tree_to_torch(item) for item in value)
+    return value
 
 
 def _load_device(name, estimator_name):
