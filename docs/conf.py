@@ -272,7 +272,24 @@ def _check_api_coverage(app, env):
             )
 
 
+def _check_output(app, exception):
+    """Fail the build when it wrote no site (a build that exits 0 without
+    HTML went unnoticed once)."""
+    if exception is not None or app.builder.format != "html":
+        return
+    pages = ["index.html", "api.html"]
+    if _EXAMPLES_MODE != "none":
+        pages.append("auto_examples/index.html")
+    missing = [page for page in pages if not (Path(app.outdir) / page).is_file()]
+    if missing:
+        raise RuntimeError(
+            f"The documentation build wrote no {', '.join(missing)} in "
+            f"{app.outdir}; nothing usable was built."
+        )
+
+
 def setup(app):
+    app.connect("build-finished", _check_output)
     app.connect("missing-reference", _resolve_reexports)
     app.connect("autodoc-process-docstring", _constant_docs)
     app.connect("env-check-consistency", _check_api_coverage)

@@ -38,8 +38,6 @@ import numpy as np
 from .utils._io import atomic_write
 
 __all__ = [
-    "MODEL_FORMAT",
-    "TRUSTED_TYPES",
     "load_model",
     "model_metadata",
     "save_model",
