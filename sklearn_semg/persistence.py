@@ -12,21 +12,27 @@ archive of three members:
     format. Loading it builds only types on an explicit list: the types that
     skops trusts by default (Python containers, numpy, scikit-learn's
     estimators) and the short list :data:`TRUSTED_TYPES` of sklearn-semg's own
-    estimators and the torch classes they name as parameters. Any other type
-    in a file is refused by name unless the caller trusts it explicitly.
+    scikit-learn estimators. Any other type in a file is refused by name
+    unless the caller trusts it explicitly; torch and skorch types
+    (:data:`NEVER_TRUSTED`) are refused even then, because their
+    ``__setstate__`` unpickles parts of their state.
 ``weights.safetensors``
     The network weights and optimizer state of the torch estimators
     (:class:`~sklearn_semg.nn.CNNFeatureExtractor`,
     :class:`~sklearn_semg.nn.HHTCNNClassifier`) as plain arrays in the
     `safetensors <https://huggingface.co/docs/safetensors>`_ format, which
     holds numbers only. In the skops graph each torch estimator is replaced
-    by a record of its parameters and fitted state; it is rebuilt from that
-    record on loading (its ``_get_safe_state`` / ``_from_safe_state``).
+    by a record: the name of its class (looked up in a fixed table) and its
+    parameters and fitted state as plain values, the classes it takes as
+    parameters by name (looked up in a fixed table too). It is rebuilt from
+    that record (its ``_get_safe_state`` / ``_from_safe_state``), after its
+    network's shapes are checked against the saved weights.
 
 This module does not import torch: the torch estimators hand over their state
 as numpy arrays.
 """
 
+import io
 import json
 import zipfile
 from copy import deepcopy
@@ -51,14 +57,20 @@ MODEL_FORMAT_VERSION = 2
 _HEADER = "sklearn-semg-model.json"
 _GRAPH = "estimator.skops"
 _ARRAYS = "weights.safetensors"
-#: Largest member a model file may declare (a shipped model is a few MB): a
-#: forged size is refused before anything is decompressed.
-MAX_MEMBER_BYTES = 2**31
+#: Largest member a model file may declare, and largest total of the members
+#: inside its skops archive (a shipped model is a few MB): a forged size is
+#: refused before anything is decompressed.
+MAX_MEMBER_BYTES = 2**29
+#: Largest header (JSON) a model file may declare.
+MAX_HEADER_BYTES = 2**20
 
-#: sklearn-semg's own types, and the torch and skorch classes that its
-#: estimators take as parameters (stored as class references: loading one
-#: imports the class, it calls nothing). skops trusts scikit-learn's
-#: estimators, numpy and Python's containers by itself.
+#: sklearn-semg's own estimators that skops builds (plain scikit-learn
+#: estimators: their state is parameters and numpy arrays), and the two
+#: records of this module. skops trusts scikit-learn's estimators, numpy and
+#: Python's containers by itself. No torch or skorch type is ever trusted:
+#: their ``__setstate__`` unpickles (skorch's ``NeuralNet``), so the torch
+#: estimators are stored as records and rebuilt by their own
+#: ``_from_safe_state``.
 TRUSTED_TYPES = (
     # CalibratedSVC's fitted calibration (scikit-learn's private containers of
     # the sigmoid's two numbers, which skops does not list)
@@ -71,22 +83,29 @@ TRUSTED_TYPES = (
     "sklearn_semg.features._subject.SubjectStandardScaler",
     "sklearn_semg.hht._decomposition.EMDDecomposer",
     "sklearn_semg.hht._transformer.HHTTransformer",
-    "sklearn_semg.nn._classifier.HHTCNNClassifier",
-    "sklearn_semg.nn._extractor.CNNFeatureExtractor",
-    "sklearn_semg.nn._modules.HHTCNN",
     "sklearn_semg.persistence._ArrayRef",
     "sklearn_semg.persistence._SavedTorchEstimator",
-    "skorch.dataset.Dataset",
-    "torch.nn.modules.loss.CrossEntropyLoss",
-    "torch.optim.adam.Adam",
-    "torch.optim.adamw.AdamW",
-    "torch.optim.sgd.SGD",
-    "torch.utils.data.dataloader.DataLoader",
 )
+
+#: Types never built from a model file, not even when trusted explicitly:
+#: torch and skorch objects unpickle parts of their state.
+NEVER_TRUSTED = ("torch.", "skorch.", "sklearn_semg.nn.")
+
+
+def _torch_estimator_classes():
+    """The estimators stored as records, by the name a record gives."""
+    from .nn import CNNFeatureExtractor, HHTCNNClassifier
+
+    return {_class_name(cls): cls for cls in (CNNFeatureExtractor, HHTCNNClassifier)}
+
+
+def _class_name(cls):
+    return f"{cls.__module__}.{cls.__qualname__}"
 
 
 class _SavedTorchEstimator:
-    """Stands in the skops graph for a torch estimator: its class and its
+    """Stands in the skops graph for a torch estimator: the name of its class
+    (a string, looked up in a fixed table on loading) and its
     ``_get_safe_state()``, the arrays of which are in the safetensors member."""
 
     def __init__(self, estimator_class, state):
@@ -173,6 +192,14 @@ def write_model(file, estimator, metadata=None):
             f"{type(estimator).__name__} could not be stored in skops' format: "
             f"{type(exc).__name__}: {exc}"
         ) from exc
+    unsafe = _never_trusted(skops.io.get_untrusted_types(data=graph_bytes))
+    if unsafe:
+        raise TypeError(
+            f"{type(estimator).__name__} holds {unsafe} outside the torch estimators "
+            "that a safe model file rebuilds (for example a network in a search's "
+            "results or a callback object): a model file cannot hold them. Save "
+            "only the fitted model (search.best_estimator_), or use joblib."
+        )
     arrays_bytes = safetensors.numpy.save(arrays)
     with zipfile.ZipFile(file, "w", compression=zipfile.ZIP_DEFLATED) as archive:
         archive.writestr(_HEADER, header_bytes)
@@ -197,13 +224,22 @@ def _safe_graph(estimator):
     :class:`_SavedTorchEstimator` records, the arrays of those records)."""
     arrays = {}
     memo = {}
+    known = None
     for i, torch_estimator in enumerate(_torch_estimators(estimator)):
+        known = known or _torch_estimator_classes()
+        name = _class_name(type(torch_estimator))
+        if name not in known:
+            raise TypeError(
+                f"{name} cannot be stored in a safe model file: only "
+                f"{sorted(known)} are rebuilt from one. Save it with joblib."
+            )
         state = _arrays_to_refs(torch_estimator._get_safe_state(), f"{i}", arrays)
-        memo[id(torch_estimator)] = _SavedTorchEstimator(type(torch_estimator), state)
+        memo[id(torch_estimator)] = _SavedTorchEstimator(name, state)
     if not memo:
         return estimator, arrays
     # deepcopy takes the records from the memo in place of the torch estimators
-    # and copies everything else; the caller's estimator is left untouched.
+    # (numpy passes the memo on into object arrays) and copies everything else;
+    # the caller's estimator is left untouched.
     return deepcopy(estimator, memo), arrays
 
 
@@ -212,7 +248,9 @@ def _children(obj):
         return list(obj.values())
     if isinstance(obj, (list, tuple, set, frozenset)):
         return list(obj)
-    if isinstance(obj, (type, FunctionType, ModuleType, np.ndarray)):
+    if isinstance(obj, np.ndarray):
+        return list(obj.ravel()) if obj.dtype == object else []
+    if isinstance(obj, (type, FunctionType, ModuleType)):
         return []
     return list(getattr(obj, "__dict__", {}).values())
 
@@ -282,10 +320,19 @@ def load_model(path, *, trusted=None):
     _header(path, members[_HEADER])
     allowed = set(TRUSTED_TYPES) | set(_check_trusted(trusted))
     graph_bytes = members[_GRAPH]
+    _check_graph_archive(path, graph_bytes)
     try:
         untrusted = skops.io.get_untrusted_types(data=graph_bytes)
     except Exception as exc:
         raise _damaged(path, _GRAPH, exc) from exc
+    never = _never_trusted(untrusted)
+    if never:
+        raise ValueError(
+            f"The model file {str(path)!r} asks to build {never} from its own data; "
+            "torch and skorch objects can unpickle code that way, so a model file "
+            "may only hold them as sklearn-semg's records. Refused: the file is "
+            "forged or damaged."
+        )
     refused = sorted(set(untrusted) - allowed)
     if refused:
         raise ValueError(
@@ -299,7 +346,49 @@ def load_model(path, *, trusted=None):
         arrays = safetensors.numpy.load(members[_ARRAYS])
     except Exception as exc:
         raise _damaged(path, f"{_GRAPH} or {_ARRAYS}", exc) from exc
-    return _rebuild(graph, arrays, path, allowed)
+    return _rebuild(graph, arrays, path)
+
+
+def _never_trusted(names):
+    return sorted(name for name in names if name.startswith(NEVER_TRUSTED))
+
+
+def _check_graph_archive(path, data):
+    """Refuse a skops archive that would decompress to more than
+    :data:`MAX_MEMBER_BYTES`, counting each file as often as the schema names
+    it (skops reads a file once per node that names it, so a small file named
+    many times would otherwise be decompressed many times)."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            sizes = {info.filename: info.file_size for info in archive.infolist()}
+            if sizes.get("schema.json", 0) > MAX_MEMBER_BYTES:
+                raise _too_large(path, sizes["schema.json"])
+            schema = json.loads(archive.read("schema.json"))
+    except (
+        zipfile.BadZipFile, KeyError, OSError, EOFError, ValueError, RecursionError
+    ) as exc:  # fmt: skip
+        if isinstance(exc, ValueError) and str(exc).startswith("The model file"):
+            raise
+        raise _damaged(path, _GRAPH, exc) from exc
+    total, stack = sizes["schema.json"], [schema]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, dict):
+            name = node.get("file")
+            total += sizes.get(name, 0) if isinstance(name, str) else 0
+            stack.extend(node.values())
+        elif isinstance(node, list):
+            stack.extend(node)
+    if total > MAX_MEMBER_BYTES:
+        raise _too_large(path, total)
+
+
+def _too_large(path, size):
+    return ValueError(
+        f"The model file {str(path)!r} would decompress {size} bytes from its "
+        f"{_GRAPH}, more than the {MAX_MEMBER_BYTES} bytes a model file may hold; "
+        "refused."
+    )
 
 
 def model_metadata(path):
@@ -326,6 +415,13 @@ def _check_trusted(trusted):
             "The 'trusted' parameter of load_model must be a list of type names "
             f"('module.Class'); got {trusted!r}."
         )
+    never = _never_trusted(trusted)
+    if never:
+        raise ValueError(
+            f"The 'trusted' parameter of load_model cannot trust {never}: torch and "
+            "skorch objects unpickle parts of their state, which a model file must "
+            "never make them do."
+        )
     return list(trusted)
 
 
@@ -345,11 +441,12 @@ def _read_members(path, only=(_HEADER, _GRAPH, _ARRAYS)):
                     f"{_not_a_model(path)} (the zip archive lacks {missing})"
                 )
             for name in only:
-                if infos[name].file_size > MAX_MEMBER_BYTES:
+                limit = MAX_HEADER_BYTES if name == _HEADER else MAX_MEMBER_BYTES
+                if infos[name].file_size > limit:
                     raise ValueError(
                         f"The model file {str(path)!r} declares a {name} member of "
-                        f"{infos[name].file_size} bytes, more than the "
-                        f"{MAX_MEMBER_BYTES} bytes a model file may hold; refused."
+                        f"{infos[name].file_size} bytes, more than the {limit} "
+                        "bytes a model file may hold there; refused."
                     )
             return {name: archive.read(name) for name in only}
     except (zipfile.BadZipFile, OSError, EOFError) as exc:
@@ -400,17 +497,17 @@ def _damaged(path, member, cause):
     )
 
 
-def _rebuild(root, arrays, path, allowed):
+def _rebuild(root, arrays, path):
     """``root`` with every :class:`_SavedTorchEstimator` reachable from it
-    replaced by the estimator it records (in place in lists, dicts and
-    objects; tuples, such as a Pipeline's steps, are rebuilt)."""
+    replaced by the estimator it records (in place in lists, dicts, object
+    arrays and objects; tuples, such as a Pipeline's steps, are rebuilt)."""
     done = {}
 
     def visit(obj):
         if id(obj) in done:
             return done[id(obj)]
         if isinstance(obj, _SavedTorchEstimator):
-            done[id(obj)] = _torch_estimator(obj, arrays, path, allowed)
+            done[id(obj)] = _torch_estimator(obj, arrays, path)
             return done[id(obj)]
         done[id(obj)] = obj
         if isinstance(obj, list):
@@ -422,6 +519,10 @@ def _rebuild(root, arrays, path, allowed):
             items = tuple(visit(v) for v in obj)
             if any(a is not b for a, b in zip(items, obj, strict=True)):
                 done[id(obj)] = items
+        elif isinstance(obj, np.ndarray):
+            if obj.dtype == object:
+                for index in np.ndindex(obj.shape):
+                    obj[index] = visit(obj[index])
         elif _children(obj) and not isinstance(obj, (set, frozenset)):
             attributes = vars(obj)
             for name, v in list(attributes.items()):
@@ -431,13 +532,14 @@ def _rebuild(root, arrays, path, allowed):
     return visit(root)
 
 
-def _torch_estimator(record, arrays, path, allowed):
-    cls = record.estimator_class
-    name = f"{getattr(cls, '__module__', '?')}.{getattr(cls, '__qualname__', cls)}"
-    if name not in allowed or not hasattr(cls, "_from_safe_state"):
+def _torch_estimator(record, arrays, path):
+    name = record.estimator_class
+    known = _torch_estimator_classes()
+    if not isinstance(name, str) or name not in known:
         raise ValueError(
             f"The model file {str(path)!r} records a torch estimator of type "
-            f"{name!r}, which is not one that sklearn-semg rebuilds."
+            f"{name!r}, which is not one that sklearn-semg rebuilds "
+            f"({sorted(known)})."
         )
 
     def resolve(value):
@@ -452,7 +554,15 @@ def _torch_estimator(record, arrays, path, allowed):
             return items if isinstance(value, list) else tuple(items)
         return value
 
-    return cls._from_safe_state(resolve(record.state))
+    state = resolve(record.state)
+    try:
+        return known[name]._from_safe_state(state)
+    except Exception as exc:
+        raise ValueError(
+            f"The model file {str(path)!r} holds a {name.rsplit('.', 1)[-1]} that "
+            f"could not be rebuilt ({type(exc).__name__}: {exc}); the file is "
+            "damaged or forged."
+        ) from exc
 
 
 def _is_model_file(path):

@@ -274,3 +274,144 @@ def test_saving_is_atomic_and_metadata_must_be_json(tmp_path):
         save_model(StandardScaler(), path, overwrite=False)
     assert path.read_bytes() == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["m.semg"]  # no temp left
+
+
+# -- forged files (found by a security review of this module) --------------
+def _skops_archive(schema, files=()):
+    """A skops archive with this schema and these extra members."""
+    import io
+
+    import skops
+    from skops.io._protocol import PROTOCOL
+
+    schema = dict(schema, protocol=PROTOCOL, _skops_version=skops.__version__)
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("schema.json", json.dumps(schema))
+        for name, data in dict(files).items():
+            archive.writestr(name, data)
+    return buffer.getvalue()
+
+
+def _schema_of(obj):
+    """The skops schema of a plain object, and its extra members."""
+    import io
+
+    import skops.io
+
+    with zipfile.ZipFile(io.BytesIO(skops.io.dumps(obj))) as archive:
+        schema = json.loads(archive.read("schema.json"))
+        files = {n: archive.read(n) for n in archive.namelist() if n != "schema.json"}
+    for key in ("protocol", "_skops_version"):
+        schema.pop(key)
+    return schema, files
+
+
+def _forge(path, graph_bytes):
+    """A model file around a hand-made skops archive."""
+    save_model(StandardScaler(), path)
+    _rewrite(path, "estimator.skops", graph_bytes)
+    return path
+
+
+def test_a_torch_estimator_built_by_skops_from_the_file_is_refused(tmp_path):
+    """skorch's NeuralNet.__setstate__ unpickles bytes of its state: a file
+    that asks skops to build an HHTCNNClassifier directly would run code."""
+    import pickle
+
+    marker = tmp_path / "payload-ran"
+    content, files = _schema_of(
+        {"device": "cpu", "__cuda_dependent_attributes__": pickle.dumps(
+            _TouchOnLoad(marker))}
+    )  # fmt: skip
+    graph = {"__class__": "HHTCNNClassifier", "__loader__": "ObjectNode",
+             "__module__": "sklearn_semg.nn._classifier", "content": content}  # fmt: skip
+    path = _forge(tmp_path / "forged.semg", _skops_archive(graph, files))
+    with pytest.raises(ValueError, match="asks to build.*HHTCNNClassifier"):
+        load_model(path)
+    assert not marker.exists()
+    name = "sklearn_semg.nn._classifier.HHTCNNClassifier"
+    with pytest.raises(ValueError, match="cannot trust"):
+        load_model(path, trusted=[name])
+
+
+def test_a_small_file_cannot_decompress_gigabytes(tmp_path):
+    """One member named many times by the schema is read as many times."""
+    import io
+
+    npy = io.BytesIO()
+    np.save(npy, np.zeros(2**27, np.uint8))  # 128 MiB of zeros, 130 KB packed
+    node = {"__class__": "ndarray", "__module__": "numpy", "__loader__": "NdArrayNode",
+            "type": "numpy", "file": "a.npy"}  # fmt: skip
+    graph = {"__class__": "list", "__module__": "builtins", "__loader__": "ListNode",
+             "content": [node] * 8}  # fmt: skip
+    path = _forge(
+        tmp_path / "bomb.semg", _skops_archive(graph, {"a.npy": npy.getvalue()})
+    )
+    assert path.stat().st_size < 2**20
+    with pytest.raises(ValueError, match="would decompress .* bytes.*refused"):
+        load_model(path)
+
+
+def test_a_forged_architecture_is_refused_before_it_is_allocated(tmp_path):
+    X, y = make_semg(12, n_times=300, random_state=0)[:2]
+    H = np.random.default_rng(0).random((12, 1, 16, 16), dtype=np.float32)
+    net = HHTCNNClassifier(max_epochs=1, random_state=0, **SMALL_NET).fit(H, y)
+    path = save_model(net, tmp_path / "net.semg")
+    with zipfile.ZipFile(path) as archive:
+        graph = archive.read("estimator.skops")
+    import io
+
+    with zipfile.ZipFile(io.BytesIO(graph)) as archive:
+        members = {n: archive.read(n) for n in archive.namelist()}
+    forged = json.loads(members.pop("schema.json"))
+    for key in ("protocol", "_skops_version"):
+        forged.pop(key)
+    # 4 -> 4096 channels in the parameters, the saved weights unchanged
+    changed, stack = 0, [forged]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, dict):
+            if "module__base_channels" in node:
+                value = node["module__base_channels"]
+                value["content"] = type(value["content"])(4096)
+                changed += 1
+            stack.extend(node.values())
+        elif isinstance(node, list):
+            stack.extend(node)
+    assert changed == 1
+    _rewrite(path, "estimator.skops", _skops_archive(forged, members))
+    with pytest.raises(ValueError, match="does not match its saved weights"):
+        load_model(path)
+
+
+def test_checkpoint_folders_are_not_taken_from_a_model_file(tmp_path):
+    H = np.random.default_rng(0).random((12, 1, 16, 16), dtype=np.float32)
+    y = np.repeat(["a", "b"], 6)
+    net = HHTCNNClassifier(
+        max_epochs=1, random_state=0, checkpoint_dir=tmp_path / "runs", **SMALL_NET
+    ).fit(H, y)
+    path = save_model(net, tmp_path / "net.semg")
+    with pytest.warns(UserWarning, match="checkpoint_dir.*not restored"):
+        loaded = load_model(path)
+    assert loaded.checkpoint_dir is None and loaded.resume_from is None
+    assert_same_predictions(loaded, net, H)
+
+
+def test_a_search_holding_networks_in_its_results_is_not_saved(tmp_path):
+    """A network inside an object array (cv_results_) would reach skops as a
+    plain object; saving refuses, and the search's best model saves."""
+    from sklearn.model_selection import GridSearchCV
+
+    H = np.random.default_rng(0).random((12, 1, 16, 16), dtype=np.float32)
+    y = np.repeat(["a", "b"], 6)
+    nets = [HHTCNNClassifier(max_epochs=1, lr=lr, random_state=0, **SMALL_NET)
+            for lr in (1e-3, 1e-2)]  # fmt: skip
+    search = GridSearchCV(make_pipeline(nets[0]), {"hhtcnnclassifier": nets}, cv=2).fit(
+        H, y
+    )
+    with pytest.raises(TypeError, match="a model file cannot hold them"):
+        save_model(search, tmp_path / "search.semg")
+    assert not (tmp_path / "search.semg").exists()
+    best = load_model(save_model(search.best_estimator_, tmp_path / "best.semg"))
+    assert_same_predictions(best, search.best_estimator_, H)

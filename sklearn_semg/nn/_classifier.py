@@ -507,7 +507,21 @@ class HHTCNNClassifier(NeuralNetClassifier):
         ``partial_fit`` from the same optimizer state; the callbacks start
         afresh, as after skorch's ``load_params``.
         """
-        state = {"params": self.get_params(deep=False)}
+        params = self.get_params(deep=False)
+        classes = {}
+        for key, value in list(params.items()):
+            if isinstance(value, os.PathLike):  # a folder: plain text
+                params[key] = os.fspath(value)
+            elif isinstance(value, type):
+                name = f"{value.__module__}.{value.__qualname__}"
+                if name not in _param_classes():
+                    raise TypeError(
+                        f"The {key!r} parameter of {type(self).__name__} ({name}) "
+                        "cannot be stored in a safe model file, which names only "
+                        f"{sorted(_param_classes())}; save this model with joblib."
+                    )
+                classes[key] = params.pop(key) and name
+        state = {"params": params, "classes": classes}
         if getattr(self, "label_encoder_", None) is not None and self.initialized_:
             state["fitted"] = {
                 "label_encoder": self.label_encoder_,
@@ -525,7 +539,27 @@ class HHTCNNClassifier(NeuralNetClassifier):
     @classmethod
     def _from_safe_state(cls, state):
         """The classifier :meth:`_get_safe_state` described."""
-        net = cls(**state["params"])
+        params = dict(state["params"])
+        for key, name in state["classes"].items():
+            if name not in _param_classes():
+                raise ValueError(
+                    f"its {key!r} parameter names the class {name!r}, which is not "
+                    f"one a model file may name ({sorted(_param_classes())})"
+                )
+            params[key] = _param_classes()[name]
+        # Folders named by the file are not written to or read from later
+        # (a later fit would write checkpoints there): set them again.
+        paths = {k: params[k] for k in ("checkpoint_dir", "resume_from") if params[k]}
+        if paths:
+            warnings.warn(
+                f"{cls.__name__}: the saved {paths} are not restored from a model "
+                "file (a later fit would write or read there); set them again with "
+                "set_params to keep checkpointing.",
+                UserWarning,
+                stacklevel=4,
+            )
+            params.update(dict.fromkeys(paths))
+        net = cls(**params)
         fitted = state.get("fitted")
         if fitted is None:
             return net
@@ -540,6 +574,20 @@ class HHTCNNClassifier(NeuralNetClassifier):
         net._seed_ = fitted["seed"]
         net._fit_for_total_epochs_ = False
         net._interrupted_ = False
+        # The network that the parameters describe, built without memory (on
+        # the meta device), must match the saved weights before the real one
+        # is allocated: a forged file cannot ask for a huge network.
+        with torch.device("meta"):
+            probe = net.initialized_instance(
+                net.module,
+                {**net.get_params_for("module"), **net._inferred_module_params_},
+            )
+        expected = {k: tuple(v.shape) for k, v in probe.state_dict().items()}
+        saved = {k: tuple(np.shape(v)) for k, v in fitted["module"].items()}
+        if expected != saved:
+            raise ValueError(
+                "the network its parameters describe does not match its saved weights"
+            )
         # initialize() draws initial weights from the global torch generator;
         # they are replaced right after, and the caller's generator is kept.
         with torch.random.fork_rng(devices=[]):
@@ -555,6 +603,22 @@ class HHTCNNClassifier(NeuralNetClassifier):
         tags.input_tags.three_d_array = True
         tags.non_deterministic = self.random_state is None
         return tags
+
+
+def _param_classes():
+    """Classes a safe model file may name as parameters (by these names)."""
+    from skorch.dataset import Dataset
+
+    classes = (
+        HHTCNN,
+        torch.nn.CrossEntropyLoss,
+        torch.optim.Adam,
+        torch.optim.AdamW,
+        torch.optim.SGD,
+        torch.utils.data.DataLoader,
+        Dataset,
+    )
+    return {f"{c.__module__}.{c.__qualname__}": c for c in classes}
 
 
 def _optimizer_state(saved):

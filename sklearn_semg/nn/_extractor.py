@@ -376,6 +376,8 @@ class CNNFeatureExtractor(TransformerMixin, BaseEstimator):
         params = self.get_params(deep=False)
         if hasattr(params["weights"], "items"):
             params["weights"] = _tree_to_numpy(params["weights"])
+        elif isinstance(params["weights"], os.PathLike):
+            params["weights"] = os.fspath(params["weights"])
         state = {"params": params}
         if hasattr(self, "encoder_"):
             state["fitted"] = {
