@@ -1204,6 +1204,8 @@ def cmd_train(args):
         "trained_on": source,
         "n_samples": int(len(X)),
         "per_subject": bool(args.per_subject),
+        # predict and evaluate recognise these recordings by their content
+        "training_data": {"sha256": sorted(set(_content_hashes(X)))},
         "cv": cv_report,
         "params": {
             k: getattr(args, k)
@@ -1231,6 +1233,40 @@ def cmd_train(args):
 
 
 # -- predict / evaluate -----------------------------------------------------
+def _content_hashes(X):
+    """One SHA-256 per recording or matrix of ``X`` (of its dtype, shape and
+    values, 32 hex digits): the model file's record of its training data."""
+    import hashlib
+
+    import numpy as np
+
+    hashes = []
+    for x in X:
+        x = np.ascontiguousarray(x)
+        digest = hashlib.sha256(f"{x.dtype.str}{x.shape}".encode())
+        digest.update(x.tobytes())
+        hashes.append(digest.hexdigest()[:32])
+    return hashes
+
+
+def _in_training_data(X, files, metadata):
+    """Boolean mask of the files whose content the model was trained on,
+    announced on stderr (models written before the record: all False)."""
+    import numpy as np
+
+    known = set(metadata.get("training_data", {}).get("sha256", ()))
+    seen = np.array([h in known for h in _content_hashes(X)], dtype=bool)
+    if seen.any():
+        names = [files[i] for i in np.flatnonzero(seen)[:3]]
+        more = ", ..." if seen.sum() > 3 else ""
+        _warn(
+            f"{seen.sum()} of the {len(files)} file(s) are in the model's training "
+            f"data (same content: {', '.join(names)}{more}); a model scored on "
+            "them is not being tested."
+        )
+    return seen
+
+
 def _plain_json(value):
     """``value`` with numpy scalars and arrays as plain JSON values."""
     import numpy as np
@@ -1417,6 +1453,7 @@ def cmd_predict(args):
     import pandas as pd
 
     subjects = _model_subjects(files, args, metadata)
+    trained_on = _in_training_data(X, files, metadata)
     proba, y_pred = _predict_both(pipeline, X, subjects)
     classes = [str(c) for c in pipeline.classes_]
     column = np.array([classes.index(str(p)) for p in y_pred.tolist()])
@@ -1428,9 +1465,12 @@ def cmd_predict(args):
     if subjects is not None:
         table.insert(1, "subject", subjects)
     table["confidence"] = table["confidence"].astype(float).round(6)
+    table["in_training_data"] = trained_on
     _write_csv(table, output, force=args.force)
 
-    labelled = [i for i, lab in enumerate(y_true) if lab is not None]
+    labelled = [
+        i for i, lab in enumerate(y_true) if lab is not None and not trained_on[i]
+    ]
     unlabelled = [i for i, lab in enumerate(y_true) if lab is None]
     _echo(
         f"{PROG} predict: {len(files)} file(s) from {str(folder)!r} with the "
@@ -1441,9 +1481,14 @@ def cmd_predict(args):
     _echo("Predicted: " + ", ".join(f"{label} {n}" for label, n in counts.items()))
     if labelled:
         correct = np.mean([str(y_pred[i]) == str(y_true[i]) for i in labelled])
+        left_out = (
+            f", {int(trained_on.sum())} training file(s) left out"
+            if trained_on.any()
+            else ""
+        )
         _echo(
-            f"Accuracy on the {len(labelled)} labelled file(s): {correct:.3f} "
-            f"(use `{PROG} evaluate` for the full report)."
+            f"Accuracy on the {len(labelled)} labelled file(s){left_out}: "
+            f"{correct:.3f} (use `{PROG} evaluate` for the full report)."
         )
     if unlabelled:
         shown = unlabelled[:20]
@@ -1479,6 +1524,20 @@ def cmd_evaluate(args):
         raise CLIError(
             f"no labelled recording in DATA_DIR {str(folder)!r}; pass --labels CSV "
             "(columns file,label) for raw recordings."
+        )
+    trained_on = _in_training_data(X, files, metadata)
+    if trained_on[labelled].any() and not args.include_training_files:
+        labelled = [i for i in labelled if not trained_on[i]]
+        if not labelled:
+            raise CLIError(
+                f"every labelled file of DATA_DIR {str(folder)!r} is in the model's "
+                "training data: there is nothing left to test it on. Evaluate on "
+                "files it was not trained on (or pass --include-training-files to "
+                "score the training files anyway, which measures nothing but fit)."
+            )
+        _warn(
+            "left out of the score: the training files above (pass "
+            "--include-training-files to score them anyway)."
         )
 
     import numpy as np
@@ -1857,7 +1916,8 @@ def build_parser():
                 "files alike) for a model trained on matrices, raw text "
                 "recordings for a model trained with --bundled. Writes a CSV with "
                 "columns file, predicted_label, confidence (the probability of "
-                "the predicted label). Model files written by `sklearn-semg "
+                "the predicted label) and in_training_data (the model was trained "
+                "on this file's content; its accuracy line leaves those out). Model files written by `sklearn-semg "
                 "train` load without running code from them; joblib/pickle files "
                 "need --trust-pickle."
             )
@@ -1899,6 +1959,12 @@ def build_parser():
                 metavar="PNG",
                 help="confusion matrix figure (default: next to "
                 "--output, named OUTPUT_confusion.png)",
+            )
+            p.add_argument(
+                "--include-training-files",
+                action="store_true",
+                help="also score the files the model was trained on (recognised "
+                "by content; left out by default, as they test nothing)",
             )
         p.add_argument(
             "--labels",

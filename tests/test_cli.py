@@ -71,6 +71,16 @@ def npz_dir(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
+def new_npz_dir(tmp_path_factory):
+    """Eight labelled 32x32 matrices that no model of these tests trained on."""
+    folder = tmp_path_factory.mktemp("new_npz")
+    X, y = make_semg(8, n_times=400, fs=1000, n_classes=2, random_state=7)
+    M = HHTTransformer(fs=1000, n_freq_bins=32, n_time_bins=32).fit_transform(X)
+    save_hht_dir(folder, M, [LABELS[k] for k in y], muscle="BICEPS", start_index=40)
+    return folder
+
+
+@pytest.fixture(scope="module")
 def raw_dir(tmp_path_factory):
     """Six two-channel text recordings and a labels CSV for four of them."""
     folder = tmp_path_factory.mktemp("raw")
@@ -278,12 +288,18 @@ def test_predict_npz_every_file(svm_model, npz_dir, tmp_path):
     out = tmp_path / "pred.csv"
     result = ok(run("predict", model, npz_dir, "--output", out))
     table = pd.read_csv(out)
-    assert list(table.columns) == ["file", "predicted_label", "confidence"]
+    assert list(table.columns) == [
+        "file", "predicted_label", "confidence", "in_training_data"
+    ]  # fmt: skip
     assert sorted(table["file"]) == sorted(p.name for p in npz_dir.glob("*.npz"))
     assert set(table["predicted_label"]) <= {"F_half", "M_full"}
     assert table["confidence"].between(0, 1).all()
     assert "Test_017.npz:" in result.stdout and "(confidence: " in result.stdout
-    assert "Accuracy on the 16 labelled file(s)" in result.stdout
+    # the model was trained on the 16 labelled files: marked, and not scored
+    trained = table.set_index("file")["in_training_data"]
+    assert trained.sum() == 16 and not trained[["Test_017.npz", "Test_018.npz"]].any()
+    assert "16 of the 19 file(s) are in the model's training data" in result.stderr
+    assert "Accuracy on" not in result.stdout
 
 
 def test_subjects_for_a_model_without_calibration_are_ignored(
@@ -298,10 +314,12 @@ def test_subjects_for_a_model_without_calibration_are_ignored(
     assert "subject" not in pd.read_csv(out).columns
 
 
-def test_evaluate_npz(svm_model, npz_dir, tmp_path):
+def test_evaluate_npz(svm_model, new_npz_dir, tmp_path):
     model, _ = svm_model
     out = tmp_path / "report.csv"
-    result = ok(run("evaluate", model, npz_dir, "--output", out))
+    result = ok(run("evaluate", model, new_npz_dir, "--output", out))
+    assert "evaluate: 8 labelled file(s)" in result.stdout
+    assert "training data" not in result.stderr
     assert "Accuracy " in result.stdout and "balanced accuracy" in result.stdout
     assert "precision" in result.stdout  # the classification report
     report = pd.read_csv(out)
@@ -410,7 +428,9 @@ def test_per_subject_train_predict_evaluate(raw_dir, tmp_path, capsys):
     ).to_csv(subjects, index=False)
     ok(run("predict", model, folder, "--output", out, "--subjects", subjects))
     table = pd.read_csv(out)
-    assert list(table.columns) == ["file", "subject", "predicted_label", "confidence"]
+    assert list(table.columns) == [
+        "file", "subject", "predicted_label", "confidence", "in_training_data"
+    ]  # fmt: skip
     assert table["subject"].tolist() == list("aabbcc")
     assert set(table["predicted_label"]) <= set(meta["classes"])
     bad = tmp_path / "bad.csv"
@@ -578,3 +598,26 @@ def test_a_joblib_model_of_an_earlier_train_loads_with_trust_pickle(
     assert main([*args, "--trust-pickle"]) == 0
     assert "warning: loading" in capsys.readouterr().err
     pd.testing.assert_frame_equal(pd.read_csv(new_out), pd.read_csv(old_out))
+
+
+def test_evaluate_leaves_out_the_training_files_found_by_content(
+    svm_model, npz_dir, new_npz_dir, tmp_path
+):
+    model, _ = svm_model
+    out = ["--output", str(tmp_path / "r.csv"), "--force"]
+    # only training files: nothing to test
+    user_error(run("evaluate", model, npz_dir, *out), "nothing left to test")
+    # forced: scored, with the warning
+    result = ok(run("evaluate", model, npz_dir, *out, "--include-training-files"))
+    assert "16 of the 16 file(s) are in the model's training data" in result.stderr
+    assert "evaluate: 16 labelled file(s)" in result.stdout
+    # renamed copies of two training files among new files: found by content
+    mixed = tmp_path / "mixed"
+    shutil.copytree(new_npz_dir, mixed)
+    for i, path in enumerate(sorted(npz_dir.glob("BICEPS_*.npz"))[:2]):
+        quality, gender = path.stem.split("_")[1:3]
+        shutil.copy(path, mixed / f"BICEPS_{quality}_{gender}_{90 + i}.npz")
+    result = ok(run("evaluate", model, mixed, *out))
+    assert "2 of the 10 file(s) are in the model's training data" in result.stderr
+    assert "left out of the score" in result.stderr
+    assert "evaluate: 8 labelled file(s)" in result.stdout
