@@ -1346,7 +1346,7 @@ def _prediction_data(folder, pipeline, metadata, args, *, labelled_only=False):
         if not _npz_files(folder):
             hint = (
                 f"; convert raw recordings with `{PROG} hht` first"
-                if _raw_files(folder, args.pattern)
+                if _raw_files(folder, args.pattern or "*.txt")
                 else ""
             )
             raise CLIError(
@@ -1367,6 +1367,22 @@ def _prediction_data(folder, pipeline, metadata, args, *, labelled_only=False):
             files += bunch.test_metadata["file"].tolist()
             y_true += [None] * len(bunch.test_data)
             X = np.concatenate([X, bunch.test_data])
+        if args.pattern is not None:
+            import fnmatch
+
+            keep = [
+                i for i, f in enumerate(files) if fnmatch.fnmatchcase(f, args.pattern)
+            ]
+            if not keep and len(files):
+                raise CLIError(
+                    f"no usable .npz file of DATA_DIR {str(folder)!r} matches "
+                    f"--pattern {args.pattern!r} (e.g. {files[0]!r})."
+                )
+            X, files, y_true = (
+                X[keep],
+                [files[i] for i in keep],
+                [y_true[i] for i in keep],
+            )
         if len(X) == 0:
             raise CLIError(
                 f"DATA_DIR {str(folder)!r} holds no usable "
@@ -1377,7 +1393,8 @@ def _prediction_data(folder, pipeline, metadata, args, *, labelled_only=False):
 
     from .datasets import load_recordings_dir
 
-    if not _raw_files(folder, args.pattern):
+    pattern = args.pattern or "*.txt"
+    if not _raw_files(folder, pattern):
         hint = (
             " (it holds .npz files, but this model includes the HHT step and "
             "expects raw recordings)"
@@ -1386,10 +1403,10 @@ def _prediction_data(folder, pipeline, metadata, args, *, labelled_only=False):
         )
         raise CLIError(
             f"DATA_DIR {str(folder)!r} has no file matching --pattern "
-            f"{args.pattern!r}{hint}; expected raw text recordings."
+            f"{pattern!r}{hint}; expected raw text recordings."
         )
     with _reported_warnings():
-        bunch = load_recordings_dir(folder, pattern=args.pattern)
+        bunch = load_recordings_dir(folder, pattern=pattern)
     if not bunch.data:
         raise CLIError(f"no readable recording in DATA_DIR {str(folder)!r}.")
     expected = metadata.get("n_channels")
@@ -1973,7 +1990,10 @@ def build_parser():
             help="labels of raw recordings: CSV with columns file,label",
         )
         p.add_argument(
-            "--pattern", default="*.txt", help="glob of raw recordings in DATA_DIR"
+            "--pattern",
+            default=None,
+            help="glob of the files of DATA_DIR to use: raw recordings (default "
+            "*.txt) or .npz files (default: all; e.g. 'Test*')",
         )
         p.add_argument(
             "--n-jobs",

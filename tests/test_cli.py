@@ -621,3 +621,15 @@ def test_evaluate_leaves_out_the_training_files_found_by_content(
     assert "2 of the 10 file(s) are in the model's training data" in result.stderr
     assert "left out of the score" in result.stderr
     assert "evaluate: 8 labelled file(s)" in result.stdout
+
+
+def test_predict_pattern_selects_npz_files(svm_model, npz_dir, tmp_path):
+    model, _ = svm_model
+    out = tmp_path / "pred.csv"
+    ok(run("predict", model, npz_dir, "--output", out, "--pattern", "Test*"))
+    table = pd.read_csv(out)
+    assert sorted(table["file"]) == ["Test_017.npz", "Test_018.npz", "Test_019.npz"]
+    user_error(
+        run("predict", model, npz_dir, "--output", out, "--force", "--pattern", "x*"),
+        "matches --pattern 'x*'",
+    )
