@@ -984,6 +984,29 @@ def _load_npz(folder, shape=None, what="DATA_DIR"):
         return load_hht_dir(folder, shape=tuple(shape))
 
 
+def _source_recordings(folder, files):
+    """The source recording of each .npz file, read from the index.csv that
+    ``hht`` writes beside them (columns npz_file, source_file); None without
+    one. A file the index does not name is its own recording."""
+    import pandas as pd
+
+    index = folder / "index.csv"
+    if not index.is_file():
+        return None
+    try:
+        table = pd.read_csv(index, dtype=str, keep_default_na=False)
+    except (OSError, ValueError, UnicodeDecodeError) as exc:
+        raise CLIError(f"could not read {str(index)!r}: {exc}") from None
+    if not {"npz_file", "source_file"} <= set(table.columns):
+        _warn(
+            f"{str(index)!r} has no columns npz_file and source_file; each .npz "
+            "file is taken as its own recording."
+        )
+        return None
+    source = dict(zip(table["npz_file"], table["source_file"], strict=True))
+    return [source.get(name, name) for name in files]
+
+
 def _raw_files(folder, pattern):
     return sorted(f for f in folder.glob(pattern) if f.is_file())
 
@@ -1087,6 +1110,7 @@ def cmd_train(args):
         _echo(f"{PROG} train: {source}, fs {fs:g} Hz, HHT {size}x{size}.")
         splitter = GroupKFold(n_splits=args.cv) if args.cv else None
         split_name = f"GroupKFold({args.cv}) on subjects"
+        split_groups = groups
     else:
         shape = (args.size, args.size) if args.size else None
         bunch = _load_npz(folder, shape, what="DATA")
@@ -1113,6 +1137,8 @@ def cmd_train(args):
                     f"smallest class has {counts.min()}. Use a smaller --cv, or "
                     "--cv 0 to skip cross-validation."
                 )
+        recordings = _source_recordings(folder, bunch.metadata["file"].tolist())
+        split_groups = groups
         if groups is not None and args.cv:
             if len(np.unique(groups)) < args.cv:
                 raise CLIError(
@@ -1121,13 +1147,33 @@ def cmd_train(args):
                 )
             splitter = GroupKFold(n_splits=args.cv)
             split_name = f"GroupKFold({args.cv}) on subjects"
+        elif recordings is not None and args.cv:
+            # the channels of one recording (files of index.csv) stay together
+            from sklearn.model_selection import StratifiedGroupKFold
+
+            split_groups = recordings
+            if len(set(recordings)) < args.cv:
+                raise CLIError(
+                    f"--cv {args.cv} needs at least {args.cv} source recordings; "
+                    f"index.csv of {str(folder)!r} names {len(set(recordings))}."
+                )
+            splitter = StratifiedGroupKFold(
+                n_splits=args.cv, shuffle=True, random_state=args.seed
+            )
+            split_name = (
+                f"StratifiedGroupKFold({args.cv}, shuffled) on the "
+                f"{len(set(recordings))} source recordings of index.csv"
+            )
         else:
             splitter = (
                 StratifiedKFold(n_splits=args.cv, shuffle=True, random_state=args.seed)
                 if args.cv
                 else None
             )
-            split_name = f"StratifiedKFold({args.cv}, shuffled)"
+            split_name = (
+                f"StratifiedKFold({args.cv}, shuffled), each file its own "
+                "recording (no index.csv, no --subjects)"
+            )
     classes, counts = np.unique(y, return_counts=True)
     if len(classes) < 2:
         raise CLIError(
@@ -1156,7 +1202,7 @@ def cmd_train(args):
 
         cv_report = None
         if splitter is not None:
-            splits = list(splitter.split(np.zeros(len(y)), y, groups))
+            splits = list(splitter.split(np.zeros(len(y)), y, split_groups))
             y_pred, fit_times, _ = _cross_val_predict(
                 make,
                 X,

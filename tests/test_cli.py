@@ -274,7 +274,10 @@ def test_hht_errors(raw_dir, tmp_path):
 # -- train / predict / evaluate on .npz ---------------------------------------
 def test_train_svm_saves_model_with_metadata(svm_model):
     model, result = svm_model
-    assert "Cross-validation (StratifiedKFold(2, shuffled)): accuracy" in result.stdout
+    assert (
+        "Cross-validation (StratifiedKFold(2, shuffled), each file its own recording "
+        "(no index.csv, no --subjects)): accuracy"
+    ) in result.stdout
     assert "balanced accuracy" in result.stdout and "chance 0.500" in result.stdout
     meta = model_metadata(model)
     assert meta["input"] == "hht" and meta["input_shape"] == [1, 32, 32]
@@ -633,3 +636,38 @@ def test_predict_pattern_selects_npz_files(svm_model, npz_dir, tmp_path):
         run("predict", model, npz_dir, "--output", out, "--force", "--pattern", "x*"),
         "matches --pattern 'x*'",
     )
+
+
+def test_train_keeps_the_channels_of_a_recording_in_one_fold(tmp_path):
+    """hht writes one .npz per channel; its index.csv groups them for the CV."""
+    from sklearn_semg.cli import _source_recordings
+
+    folder = tmp_path / "raw"
+    folder.mkdir()
+    X, y = make_semg(8, n_channels=2, n_times=600, fs=1000, n_classes=2, random_state=3)
+    y = np.arange(8) % 2  # balanced: 4 recordings per class
+    for i, x in enumerate(X):
+        np.savetxt(folder / f"rec_{i}.txt", x.T, fmt="%.6f")
+    labels = tmp_path / "labels.csv"
+    pd.DataFrame(
+        {"file": [f"rec_{i}.txt" for i in range(8)], "label": [LABELS[k] for k in y]}
+    ).to_csv(labels, index=False)
+    out = tmp_path / "hht"
+    ok(run("hht", folder, out, "--fs", "1000", "--size", "16", "--labels", labels))
+    index = pd.read_csv(out / "index.csv", keep_default_na=False)
+    files = sorted(index["npz_file"])
+    recordings = _source_recordings(out, files)
+    assert recordings == [
+        index.set_index("npz_file").loc[f, "source_file"] for f in files
+    ]  # fmt: skip
+    assert len(set(recordings)) == 8 and len(files) == 16  # 2 channels each
+    model = tmp_path / "m.semg"
+    result = ok(
+        run("train", out, "--method", "svm", "--cv", "2", "--base-channels", "4",
+            "--output", model, "--device", "cpu")
+    )  # fmt: skip
+    expected = (
+        "StratifiedGroupKFold(2, shuffled) on the 8 source recordings of index.csv"
+    )
+    assert expected in result.stdout
+    assert model_metadata(model)["cv"]["splitter"] == expected
