@@ -550,9 +550,8 @@ def cmd_demo(args):
                 }
             )
         examples = [int(np.flatnonzero(y == label)[0]) for label in np.unique(y)]
-        X = HHTTransformer(fs=fs, memory=memory, **settings["hht"]).fit_transform(
-            raw[examples]
-        )
+        hht = HHTTransformer(fs=fs, memory=memory, **settings["hht"])
+        X = hht.fit_transform(raw[examples])
 
     _echo("\n[6/6] Figures")
     _use_agg()
@@ -569,7 +568,7 @@ def cmd_demo(args):
         squeeze=False,
     )
     for k, (row, label) in enumerate(zip(axes, classes, strict=True)):
-        plot_hht(X[k], fs=fs, n_times=n_times, ax=row, title=str(label))
+        plot_hht(X[k], transformer=hht, n_times=n_times, ax=row, title=str(label))
     fig.suptitle(
         f"HHT ({X.shape[2]}x{X.shape[3]}) of one recording per movement "
         f"(central {n_times} samples)"

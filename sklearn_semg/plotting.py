@@ -53,6 +53,40 @@ def _check_freq_range(freq_range):
     return low, high
 
 
+def _transformer_axes(transformer, fs, freq_range):
+    """(fs, freq_range, colour-bar label) of the matrices ``transformer``
+    makes; ``fs`` and ``freq_range`` given as well must agree with it."""
+    if not hasattr(transformer, "_check_freq_range") or not hasattr(transformer, "fs"):
+        raise TypeError(
+            "transformer must be the HHTTransformer that made the matrix; got "
+            f"{type(transformer).__name__}."
+        )
+    t_fs = float(transformer.fs)
+    band = transformer._check_freq_range(default=(0.0, t_fs / 2), warn=False)
+    band = (float(band[0]), float(band[1]))
+    if fs is not None and fs != t_fs:
+        raise ValueError(
+            f"fs={fs:g} disagrees with the transformer's fs={t_fs:g}; pass only "
+            "the transformer."
+        )
+    if freq_range is not None and tuple(freq_range) != band:
+        raise ValueError(
+            f"freq_range={freq_range} disagrees with the transformer's band "
+            f"{band}; pass only the transformer."
+        )
+    scale = {
+        "max": "amplitude / its maximum",
+        "global": "amplitude / training scale",
+        None: "amplitude",
+    }.get(transformer.normalize, "amplitude")
+    compression = transformer.compression
+    if compression == "log":
+        scale = f"log-compressed {scale}"
+    elif compression is not None:
+        scale = f"({scale}) ** {compression:g}"
+    return t_fs, band, scale[0].upper() + scale[1:]
+
+
 def _axes_list(ax, n, name):
     """``ax`` (an Axes or a sequence of Axes) as a list of ``n`` Axes."""
     axes = list(np.ravel(np.asarray(ax, dtype=object)))
@@ -72,6 +106,7 @@ def plot_hht(
     title=None,
     log=False,
     cmap="viridis",
+    transformer=None,
 ):
     """Show a Hilbert-Huang matrix as a time-frequency image.
 
@@ -105,6 +140,12 @@ def plot_hht(
         shows the weak high-frequency content next to the strong bursts.
     cmap : str, default="viridis"
         Colour map.
+    transformer : HHTTransformer or None, default=None
+        The transformer that made the matrix: the frequency axis is then its
+        band (``freq_range``, ``"semg"`` resolved, else ``0 .. fs / 2``), the
+        time axis uses its ``fs``, and the colour bar names its
+        normalisation and compression. Prefer it to ``fs``/``freq_range``
+        typed again by hand; passing both with other values is an error.
 
     Returns
     -------
@@ -142,6 +183,9 @@ def plot_hht(
     ):
         raise ValueError(f"n_times must be a positive int; got {n_times!r}.")
     freq_range = _check_freq_range(freq_range)
+    amplitude = "Amplitude"
+    if transformer is not None:
+        fs, freq_range, amplitude = _transformer_axes(transformer, fs, freq_range)
 
     if freq_range is not None:
         f_lim, f_label = freq_range, "Frequency (Hz)"
@@ -193,7 +237,7 @@ def plot_hht(
         panel.set_xlabel(t_label)
         panel.set_ylabel(f_label)
         colorbar = fig.colorbar(image, ax=panel)
-        colorbar.set_label("Amplitude (log scale)" if log else "Amplitude")
+        colorbar.set_label(f"{amplitude} (log scale)" if log else amplitude)
         if n_channels > 1:
             panel.set_title(f"Channel {c + 1}")
     if title is not None:

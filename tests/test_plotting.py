@@ -72,6 +72,37 @@ def test_plot_hht_single_matrix_in_hz_and_seconds(save):
     save(fig)
 
 
+@pytest.mark.parametrize(
+    "params, band, label",
+    [
+        ({"freq_range": "semg"}, (20.0, 450.0), "Amplitude / its maximum"),
+        ({}, (0.0, 500.0), "Amplitude / its maximum"),
+        ({"freq_range": (30, 200), "normalize": None, "compression": "log"},
+         (30.0, 200.0), "Log-compressed amplitude"),
+    ],
+)  # fmt: skip
+def test_plot_hht_takes_its_axes_from_the_transformer(params, band, label, save):
+    """The demo once drew 20-450 Hz matrices on a 0-500 Hz axis."""
+    from sklearn_semg import HHTTransformer
+    from sklearn_semg.datasets import make_semg
+
+    X, _ = make_semg(2, n_times=512, random_state=0)
+    hht = HHTTransformer(fs=1000, n_freq_bins=16, n_time_bins=16, **params)
+    matrices = hht.fit_transform(X)
+    fig = plot_hht(matrices[0], transformer=hht, n_times=512)
+    (ax,) = _image_axes(fig)
+    assert ax.get_ylim() == pytest.approx(band)
+    assert ax.get_xlim() == pytest.approx((0, 0.512))
+    assert fig.axes[1].get_ylabel() == label
+    save(fig)
+    with pytest.raises(ValueError, match="disagrees with the transformer's band"):
+        plot_hht(matrices[0], transformer=hht, freq_range=(0, 100))
+    with pytest.raises(ValueError, match="fs=2000 disagrees"):
+        plot_hht(matrices[0], transformer=hht, fs=2000)
+    with pytest.raises(TypeError, match="must be the HHTTransformer"):
+        plot_hht(matrices[0], transformer="hht")
+
+
 def test_plot_hht_one_panel_per_channel(save):
     matrix = np.random.default_rng(0).random((2, 16, 16)).astype(np.float32)
     fig = plot_hht(matrix, fs=1001, duration=1.5, freq_range=(20, 450), title="x")
