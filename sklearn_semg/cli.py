@@ -373,6 +373,19 @@ def _cross_val_predict(
     return y_pred.astype(y.dtype), fit_times, first
 
 
+def _warn_single_class(y_pred, where):
+    """Warn when a model predicts one class for everything: it learned nothing."""
+    import numpy as np
+
+    predicted = np.unique(np.asarray(y_pred).astype(str))
+    if len(predicted) == 1:
+        _warn(
+            f"the model predicts {str(predicted[0])!r} for every sample {where}: it has "
+            "learned nothing that separates the classes (try more data, other "
+            "settings or the other method)."
+        )
+
+
 def _scores(y, y_pred):
     from sklearn.metrics import accuracy_score, balanced_accuracy_score
 
@@ -1019,9 +1032,10 @@ def _model_device(device):
 
 
 # -- train ------------------------------------------------------------------
-def _make_pipeline(args, *, verbose, fs=None, memory=None):
+def _make_pipeline(args, *, verbose, fs=None, memory=None, final=False):
     """The method's pipeline: with its HHT step for raw recordings (``fs``
-    given), without it for HHT matrices."""
+    given), without it for HHT matrices; the ``final`` fit (not the CV's)
+    writes and resumes checkpoints."""
     per_subject = getattr(args, "per_subject", False)
     from .pipelines import make_cnn_svm_pipeline, make_end_to_end_pipeline
 
@@ -1037,25 +1051,44 @@ def _make_pipeline(args, *, verbose, fs=None, memory=None):
             memory=memory,
             n_jobs=args.n_jobs,
         )
+    svm, e2e = DEMO_SETTINGS["svm"], DEMO_SETTINGS["e2e"]
     if args.method == "svm":
         return make_cnn_svm_pipeline(
             **hht,
-            base_channels=args.base_channels,
-            batch_size=args.batch_size or 32,
+            base_channels=args.base_channels or svm["base_channels"],
+            num_layers=svm["num_layers"],
+            pooling=svm["pooling"],
+            batch_size=args.batch_size or svm["batch_size"],
             C=args.C,
             device=device,
             per_subject=per_subject,
             random_state=args.seed,
         )
+    # the demo's regularised settings (bench/bench_accuracy.py): the
+    # reference's (global pooling, no augmentation, no weight decay) learned
+    # nothing on the bundled data
+    checkpoints = {}
+    if final:
+        checkpoints = dict(
+            checkpoint_dir=args.checkpoint_dir,
+            resume_from=args.resume,
+            on_interrupt="raise",
+        )
     return make_end_to_end_pipeline(
         **hht,
-        module__base_channels=args.base_channels,
+        module__base_channels=args.base_channels or e2e["module__base_channels"],
+        module__num_layers=e2e["module__num_layers"],
+        module__pooling=e2e["module__pooling"],
+        augment=e2e["augment"],
+        optimizer__weight_decay=e2e["optimizer__weight_decay"],
+        early_stopping=e2e["early_stopping"],
         max_epochs=args.epochs,
-        batch_size=args.batch_size or 16,
+        batch_size=args.batch_size or e2e["batch_size"],
         lr=args.lr,
         device=device,
         random_state=args.seed,
         verbose=int(verbose),
+        **checkpoints,
     )
 
 
@@ -1072,6 +1105,20 @@ def cmd_train(args):
     output = _output_file(args.output, args.force, "--output")
     if args.cv == 1 or args.cv < 0:
         raise CLIError(f"--cv must be 0 (no cross-validation) or >= 2; got {args.cv}.")
+    if args.method != "e2e" and (args.checkpoint_dir or args.resume):
+        raise CLIError(
+            "--checkpoint-dir and --resume are for method 2 (--method e2e), the "
+            "method that trains a network."
+        )
+    if (
+        args.resume
+        and not args.checkpoint_dir
+        and args.resume in ("best", "final", "last")
+    ):
+        raise CLIError(
+            f"--resume {args.resume} needs --checkpoint-dir (the folder of earlier "
+            "runs); or pass the path of a checkpoint file."
+        )
     if args.per_subject and args.method != "svm":
         raise CLIError(
             "--per-subject calibrates the features of method 1 (--method svm); "
@@ -1196,8 +1243,10 @@ def cmd_train(args):
                 X
             ).transform(X)
 
-        def make(verbose=False):
-            return _make_pipeline(args, verbose=verbose, fs=fs, memory=memory)
+        def make(verbose=False, final=False):
+            return _make_pipeline(
+                args, verbose=verbose, fs=fs, memory=memory, final=final
+            )
 
         cv_report = None
         if splitter is not None:
@@ -1210,6 +1259,7 @@ def cmd_train(args):
                 desc="CV",
                 subjects=groups if args.per_subject else None,
             )
+            _warn_single_class(y_pred, "in cross-validation")
             cv_report = {
                 "splitter": split_name,
                 **_scores(y, y_pred),
@@ -1224,7 +1274,7 @@ def cmd_train(args):
 
         _echo(f"Fitting on all {len(X)} samples ...")
         t0 = time.perf_counter()
-        pipeline = make(verbose=args.method == "e2e")
+        pipeline = make(verbose=args.method == "e2e", final=True)
         try:
             with sklearn.config_context(enable_metadata_routing=args.per_subject):
                 if args.per_subject:
@@ -1236,7 +1286,11 @@ def cmd_train(args):
                 raise CLIError(str(exc)) from None
             raise
         _echo(f"Fitted in {time.perf_counter() - t0:.1f} s.")
+        if not args.per_subject:  # (a per-subject model needs the subjects)
+            _warn_single_class(pipeline.predict(X), "on its own training data")
     pipeline = _without_cache(pipeline)
+    if args.method == "e2e":  # this run's folders are not part of the model
+        pipeline.set_params(net__checkpoint_dir=None, net__resume_from=None)
 
     metadata = {
         "method": args.method,
@@ -1913,19 +1967,42 @@ def build_parser():
         help="cross-validation folds (0: skip)",
     )
     p.add_argument(
-        "--epochs", type=_positive_int, default=50, help="training epochs of method 2"
+        "--epochs",
+        type=_positive_int,
+        default=DEMO_SETTINGS["e2e"]["max_epochs"],
+        help="most training epochs of method 2 (it stops early when the "
+        "validation accuracy stalls for "
+        f"{DEMO_SETTINGS['e2e']['early_stopping']} epochs)",
     )
     p.add_argument(
         "--base-channels",
         type=_positive_int,
-        default=64,
-        help="channels of the first CNN block",
+        default=None,
+        help="channels of the first CNN block (default: "
+        f"{DEMO_SETTINGS['svm']['base_channels']}, the demo's benchmarked "
+        "settings; the other settings of both methods are the demo's too, "
+        "see sklearn_semg.cli.DEMO_SETTINGS)",
     )
     p.add_argument(
         "--batch-size",
         type=_positive_int,
         default=None,
         help="batch size (default: 32 for svm features, 16 for e2e)",
+    )
+    p.add_argument(
+        "--checkpoint-dir",
+        default=None,
+        metavar="DIR",
+        help="method 2: write checkpoints of the final fit here (best, every 5 "
+        "epochs, final; one run-* folder per run)",
+    )
+    p.add_argument(
+        "--resume",
+        default=None,
+        metavar="WHICH",
+        help="method 2: resume the final fit from a checkpoint: last, best or "
+        "final (of --checkpoint-dir) or the path of a checkpoint file; use "
+        "with --cv 0 to skip the cross-validation",
     )
     p.add_argument(
         "--lr",

@@ -671,3 +671,32 @@ def test_train_keeps_the_channels_of_a_recording_in_one_fold(tmp_path):
     )
     assert expected in result.stdout
     assert model_metadata(model)["cv"]["splitter"] == expected
+
+
+def test_train_e2e_writes_and_resumes_checkpoints(npz_dir, tmp_path):
+    runs, model = tmp_path / "runs", tmp_path / "e2e.semg"
+    base = ["train", npz_dir, "--method", "e2e", "--cv", "0", "--epochs", "2",
+            "--base-channels", "4", "--device", "cpu", "--checkpoint-dir", runs]  # fmt: skip
+    ok(run(*base, "--output", model))
+    (run_dir,) = runs.glob("run-*")
+    assert (run_dir / "final_model.pt").is_file()
+    result = ok(run(*base, "--output", model, "--force", "--resume", "last",
+                    "--epochs", "3"))  # fmt: skip
+    assert "Fitted in" in result.stdout
+    assert len(load_model(model).named_steps["net"].history) == 3  # 2 + 1 resumed
+    user_error(
+        run("train", npz_dir, "--method", "svm", "--checkpoint-dir", runs),
+        "for method 2",
+    )
+
+
+def test_train_warns_when_the_model_predicts_one_class(tmp_path):
+    folder = tmp_path / "npz"
+    X = np.ones((14, 16, 16), dtype=np.float32)  # nothing tells the classes apart
+    save_hht_dir(folder, X, ["M_full"] * 8 + ["F_half"] * 6, muscle="BICEPS")
+    result = ok(
+        run("train", folder, "--method", "svm", "--cv", "2", "--base-channels", "4",
+            "--output", tmp_path / "m.semg", "--device", "cpu")
+    )  # fmt: skip
+    assert "predicts 'M_full' for every sample in cross-validation" in result.stderr
+    assert "for every sample on its own training data" in result.stderr
