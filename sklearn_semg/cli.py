@@ -756,8 +756,8 @@ def _model_subjects(files, args, metadata):
 
 def _subject_options(p, *, training):
     what = (
-        "calibrate every subject on its own recordings (method 1 and the bundled "
-        "data; needs the subjects, see --subjects)"
+        "calibrate every subject on its own recordings (method 1 and the "
+        "recommended pipeline; needs the subjects, see --subjects)"
     )
     if training:
         p.add_argument("--per-subject", action="store_true", help=what)
@@ -1052,6 +1052,16 @@ def _make_pipeline(args, *, verbose, fs=None, memory=None, final=False):
             n_jobs=args.n_jobs,
         )
     svm, e2e = DEMO_SETTINGS["svm"], DEMO_SETTINGS["e2e"]
+    if args.method == "recommended":
+        from .pipelines import make_recommended_pipeline
+
+        return make_recommended_pipeline(
+            fs=fs,
+            per_subject=per_subject,
+            memory=memory,
+            n_jobs=args.n_jobs,
+            random_state=args.seed,
+        )
     if args.method == "svm":
         return make_cnn_svm_pipeline(
             **hht,
@@ -1119,10 +1129,18 @@ def cmd_train(args):
             f"--resume {args.resume} needs --checkpoint-dir (the folder of earlier "
             "runs); or pass the path of a checkpoint file."
         )
-    if args.per_subject and args.method != "svm":
+    if args.method == "recommended" and not args.bundled:
         raise CLIError(
-            "--per-subject calibrates the features of method 1 (--method svm); "
-            "method 2 (--method e2e) normalises every matrix itself."
+            "--method recommended reads raw recordings (its features need each "
+            "recording's decomposition, not only its HHT matrix): train it with "
+            "--bundled, or from Python with make_recommended_pipeline on your "
+            "recordings."
+        )
+    if args.per_subject and args.method == "e2e":
+        raise CLIError(
+            "--per-subject calibrates the features of method 1 (--method svm) "
+            "and of the recommended pipeline; method 2 (--method e2e) normalises "
+            "every matrix itself."
         )
 
     import numpy as np
@@ -1938,8 +1956,10 @@ def build_parser():
     p.add_argument(
         "--method",
         required=True,
-        choices=["svm", "e2e"],
-        help="svm: method 1; e2e: method 2",
+        choices=["recommended", "svm", "e2e"],
+        help="recommended: HHT features and marginal spectrum -> SVM (the best "
+        "in bench/bench_accuracy.py; raw recordings, so --bundled); svm: "
+        "method 1; e2e: method 2",
     )
     p.add_argument(
         "--output",

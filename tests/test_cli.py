@@ -700,3 +700,23 @@ def test_train_warns_when_the_model_predicts_one_class(tmp_path):
     )  # fmt: skip
     assert "predicts 'M_full' for every sample in cross-validation" in result.stderr
     assert "for every sample on its own training data" in result.stderr
+
+
+def test_train_the_recommended_pipeline_and_predict(raw_dir, tmp_path):
+    folder, _ = raw_dir
+    model = tmp_path / "recommended.semg"
+    result = ok(
+        run("train", "--bundled", "--method", "recommended", "--n-subjects", "2",
+            "--cv", "2", "--output", model, "--n-jobs", "1")
+    )  # fmt: skip
+    assert "recommended: HHT features + marginal spectrum -> SVM" in result.stdout
+    assert "GroupKFold(2) on subjects" in result.stdout
+    steps = [name for name, _ in load_model(model).steps]
+    assert steps == ["emd", "features", "scale", "svm"]
+    out = tmp_path / "pred.csv"
+    ok(run("predict", model, folder, "--output", out))
+    assert len(pd.read_csv(out)) == 6
+    user_error(
+        run("train", folder, "--method", "recommended", "--output", model, "--force"),
+        "--method recommended reads raw recordings",
+    )
