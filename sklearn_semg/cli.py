@@ -993,7 +993,41 @@ def _load_npz(folder, shape=None, what="DATA_DIR"):
                 f"no readable 2-D matrix in the .npz files of {str(folder)!r}."
             )
     with _reported_warnings():
-        return load_hht_dir(folder, shape=tuple(shape))
+        # the loader's own warning lists every file and ends with advice for
+        # the Python API: summarised below instead
+        with warnings.catch_warnings():
+            warnings.filterwarnings(
+                "ignore", message="load_hht_dir: skipped", category=UserWarning
+            )
+            bunch = load_hht_dir(folder, shape=tuple(shape))
+    _summarise_skipped(bunch.problems, folder, tuple(shape), what)
+    return bunch
+
+
+def _summarise_skipped(problems, folder, shape, what):
+    """One warning line per reason, naming a few files, and the shape that
+    was expected."""
+    if not problems:
+        return
+    from collections import defaultdict
+
+    shapes, others = defaultdict(list), []
+    for name, reason in problems:
+        if reason.startswith("has shape"):
+            shapes[reason.split(", expected")[0][len("has shape ") :]].append(name)
+        else:
+            others.append((name, reason))
+    _warn(
+        f"skipped {len(problems)} of the .npz files of {what} {str(folder)!r} "
+        f"(expected {shape[0]}x{shape[1]} matrices):"
+    )
+    for found, names in shapes.items():
+        more = f" and {len(names) - 3} more" if len(names) > 3 else ""
+        _warn(f"  {len(names)} with shape {found}: {', '.join(names[:3])}{more}")
+    for name, reason in others[:5]:
+        _warn(f"  {name}: {reason}")
+    if len(others) > 5:
+        _warn(f"  ... and {len(others) - 5} more")
 
 
 def _source_recordings(folder, files):
@@ -1501,10 +1535,11 @@ def _prediction_data(folder, pipeline, metadata, args, *, labelled_only=False):
                 [y_true[i] for i in keep],
             )
         if len(X) == 0:
+            expected = "" if shape is None else f" {shape[1]}x{shape[2]}"
             raise CLIError(
                 f"DATA_DIR {str(folder)!r} holds no usable "
                 + ("labelled " if labelled_only else "")
-                + ".npz file."
+                + f".npz file; this model expects{expected} HHT matrices."
             )
         return X[:, np.newaxis], files, y_true
 

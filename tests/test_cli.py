@@ -720,3 +720,16 @@ def test_train_the_recommended_pipeline_and_predict(raw_dir, tmp_path):
         run("train", folder, "--method", "recommended", "--output", model, "--force"),
         "--method recommended reads raw recordings",
     )
+
+
+def test_a_folder_of_the_wrong_size_gets_a_short_report(svm_model, tmp_path):
+    model, _ = svm_model
+    folder = tmp_path / "npz"
+    X = np.random.default_rng(0).random((12, 16, 16), dtype=np.float32)
+    save_hht_dir(folder, X, ["M_full", "F_half"] * 6, muscle="BICEPS")
+    result = run("predict", model, folder, "--output", tmp_path / "p.csv")
+    user_error(result, "this model expects 32x32 HHT matrices")
+    warnings_ = [line for line in result.stderr.splitlines() if "warning:" in line]
+    assert len(warnings_) == 2, warnings_  # a summary, not one line per file
+    assert "12 with shape (16, 16)" in warnings_[1] and "and 9 more" in warnings_[1]
+    assert "strict=True" not in result.stderr  # no Python-API advice

@@ -25,7 +25,7 @@ from sklearn_semg.datasets import (
     save_hht_dir,
 )
 from sklearn_semg.datasets._bundled import BUNDLED_FILE, BUNDLED_LICENSE_FILE
-from sklearn_semg.datasets._hht_dir import parse_hht_filename
+from sklearn_semg.datasets._hht_dir import HHT_KEY, parse_hht_filename
 
 SHAPE = (8, 8)
 
@@ -63,9 +63,28 @@ def test_parse_hht_filename(name, label, muscle):
     assert info["gender"] + "_" + info["movement"] == label
 
 
-@pytest.mark.parametrize("name", ["Test_001.npz", "test-7.npz", "TESTING_full_M_1.npz"])
+@pytest.mark.parametrize("name", ["Test_001.npz", "test-7.npz", "Testset_3.npz"])
 def test_parse_test_names(name):
     assert parse_hht_filename(name) is None
+
+
+@pytest.mark.parametrize(
+    "name, reason",
+    [
+        # read as an unlabelled test file, and as F_full, before: now reported
+        ("TESTING_full_M_4.npz", "starts with 'test'.*carries the label M_full"),
+        ("BICEPS_full_F_M_3.npz", r"both genders \['F', 'M'\]"),
+    ],
+)
+def test_ambiguous_names_are_reported(name, reason, tmp_path):
+    with pytest.raises(ValueError, match="ambiguous name: .*" + reason):
+        parse_hht_filename(name)
+    # the loader skips them by name, with the reason
+    save_hht_dir(tmp_path, _matrices(2), ["M_full", "F_half"], muscle="BICEPS")
+    np.savez(tmp_path / name, **{HHT_KEY: _matrices(1)[0]})
+    with pytest.warns(UserWarning, match="ambiguous name"):
+        bunch = load_hht_dir(tmp_path, shape=_matrices(1)[0].shape)
+    assert [n for n, _ in bunch.problems] == [name] and len(bunch.data) == 2
 
 
 @pytest.mark.parametrize(

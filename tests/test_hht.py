@@ -196,6 +196,9 @@ def test_channel_count_must_match_fit(semg_factory):
     hht = HHTTransformer(n_freq_bins=8, n_time_bins=8).fit(X)
     with pytest.raises(ValueError, match=r"1 channel\(s\).*fitted with 2 channel"):
         hht.transform(X[:, 0])
+    # one recording given without its batch axis: the hint says how to add it
+    with pytest.raises(ValueError, match=r"X\[np.newaxis\] \(shape \(1, 2, 300\)\)"):
+        hht.transform(X[0])
 
 
 def test_mixed_channel_counts_in_a_list(semg_factory):

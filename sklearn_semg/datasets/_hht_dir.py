@@ -119,7 +119,8 @@ def parse_hht_filename(name):
     -------
     info : dict or None
         ``None`` for an unlabelled test file (the name starts with ``test``,
-        any case). Otherwise a dict with keys ``muscle`` (the first part of the
+        any case, and its first part is ``test`` with an optional number, or
+        it carries no label). Otherwise a dict with keys ``muscle`` (the first part of the
         name before ``_`` or ``-``), ``gender`` (``"M"`` or ``"F"``, standing
         between ``_``/``-`` separators), ``movement`` (``"full"`` if the
         lower-cased name contains ``fatiguetest`` or ``full``, else ``"half"``
@@ -129,7 +130,11 @@ def parse_hht_filename(name):
     Raises
     ------
     ValueError
-        If the name carries no gender or no movement.
+        If the name carries no gender or no movement, or is ambiguous: both
+        genders, or a name that starts with ``test`` and carries a label, such
+        as ``TESTING_full_M_4.npz``. (Several movement words follow the
+        reference's priority: ``fatiguetest``/``full``, then ``half``, then
+        ``invalid``/``wrong``.)
 
     Examples
     --------
@@ -140,18 +145,37 @@ def parse_hht_filename(name):
     'F_invalid'
     >>> parse_hht_filename("Test_001.npz") is None
     True
+    >>> parse_hht_filename("BICEPS_full_F_M_3.npz")
+    Traceback (most recent call last):
+    ...
+    ValueError: ambiguous name: it names both genders ['F', 'M'] ...
     """
     base = os.path.basename(name)
-    if base.lower().startswith("test"):
-        return None
+    lower = base.lower()
+    genders = sorted(set(_GENDER_RE.findall(_SPLIT_RE.sub("__", base))))
+    # in priority order (the reference's rule: fatiguetest/full, half, invalid)
+    movements = [m for word, m in _MOVEMENT_WORDS if word in lower]
+    if lower.startswith("test"):
+        first = _SPLIT_RE.split(Path(lower).stem, maxsplit=1)[0]
+        if re.fullmatch(r"test\d*", first) or not (genders and movements):
+            return None
+        raise ValueError(
+            f"ambiguous name: it starts with 'test' (an unlabelled test file) but "
+            f"carries the label {genders[0]}_{movements[0]}; rename it (Test_001.npz "
+            "for a test file, a name like BICEPS_full_M_001.npz for a labelled one)"
+        )
+    if len(genders) > 1:
+        raise ValueError(
+            f"ambiguous name: it names both genders {genders} between '_' or '-' "
+            "separators; expected one (a name like BICEPS_full_M_001.npz)"
+        )
     gender = _GENDER_RE.search(base)
     if gender is None:
         raise ValueError(
             "cannot parse the label from the name: no gender 'M' or 'F' between "
             "'_' or '-' separators (expected a name like BICEPS_full_M_001.npz)"
         )
-    lower = base.lower()
-    movement = next((m for word, m in _MOVEMENT_WORDS if word in lower), None)
+    movement = movements[0] if movements else None
     if movement is None:
         raise ValueError(
             "cannot parse the label from the name: no movement word "

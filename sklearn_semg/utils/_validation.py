@@ -228,10 +228,18 @@ def check_recordings(
         recordings.append(rec)
 
     if n_channels is not None and recordings[0].shape[0] != n_channels:
+        hint = ""
+        shape = np.shape(X) if isinstance(X, np.ndarray) else None
+        if shape is not None and len(shape) == 2 and shape[0] == n_channels:
+            hint = (
+                f" An array of shape {shape} is read as {shape[0]} one-channel "
+                f"recordings; one recording of {n_channels} channels is "
+                f"{param_name}[np.newaxis] (shape {(1, *shape)})."
+            )
         raise ValueError(
             f"{who}{param_name} has {recordings[0].shape[0]} channel(s) per "
             f"recording, but the estimator was fitted with {n_channels} "
-            "channel(s); expected the same channels as at fit."
+            f"channel(s); expected the same channels as at fit.{hint}"
         )
     return recordings
 
