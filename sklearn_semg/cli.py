@@ -172,10 +172,35 @@ def _reported_warnings():
             warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
 
 
-def _progress(iterable, **kwargs):
-    from tqdm.auto import tqdm
+def _tty():
+    """True when standard error is a terminal: progress bars are shown only
+    there (in a log file they are thousands of carriage returns)."""
+    try:
+        return sys.stderr.isatty()
+    except (AttributeError, ValueError):
+        return False
 
-    return tqdm(iterable, file=sys.stderr, **kwargs)
+
+def _progress(iterable, **kwargs):
+    """A progress bar on a terminal; elsewhere one line per finished item
+    (a sign of life in logs)."""
+    if _tty():
+        from tqdm.auto import tqdm
+
+        return tqdm(iterable, file=sys.stderr, **kwargs)
+    return _logged(iterable, kwargs.get("desc", ""), kwargs.get("total"))
+
+
+def _logged(iterable, desc, total):
+    start = time.perf_counter()
+    for i, item in enumerate(iterable, 1):
+        of = f"/{total}" if total else ""
+        print(
+            f"{PROG}: {desc} {i}{of} done ({time.perf_counter() - start:.0f} s)",
+            file=sys.stderr,
+            flush=True,
+        )
+        yield item
 
 
 def _input_dir(path, what):
@@ -487,7 +512,7 @@ def cmd_demo(args):
             "once, into the cache every method reads ..."
         )
         t0 = time.perf_counter()
-        EMDDecomposer(memory=memory, n_jobs=n_jobs, progress=True).fit_transform(raw)
+        EMDDecomposer(memory=memory, n_jobs=n_jobs, progress=_tty()).fit_transform(raw)
         _echo(f"      decomposed in {time.perf_counter() - t0:.1f} s")
 
         cv = GroupKFold(n_splits=settings["cv_folds"])
@@ -862,7 +887,7 @@ def cmd_hht(args):
             n_time_bins=args.size,
             max_imf=args.max_imf,
             n_jobs=args.n_jobs,
-            progress=True,
+            progress=_tty(),
         )
         for i, m in zip(
             members, hht.fit_transform([recordings[i] for i in members]), strict=True
@@ -1120,6 +1145,8 @@ def _make_pipeline(args, *, verbose, fs=None, memory=None, final=False):
         )
     return make_end_to_end_pipeline(
         **hht,
+        # the CV's fits print no epoch table: a bar over the epochs instead
+        progress="epochs" if not verbose and _tty() else False,
         module__base_channels=args.base_channels or e2e["module__base_channels"],
         module__num_layers=e2e["module__num_layers"],
         module__pooling=e2e["module__pooling"],
@@ -1291,7 +1318,7 @@ def cmd_train(args):
             from .hht import EMDDecomposer
 
             _echo(f"EMD of {len(X)} recordings (once, cached for every fold) ...")
-            EMDDecomposer(memory=memory, n_jobs=args.n_jobs, progress=True).fit(
+            EMDDecomposer(memory=memory, n_jobs=args.n_jobs, progress=_tty()).fit(
                 X
             ).transform(X)
 
@@ -1580,7 +1607,7 @@ def _prediction_data(folder, pipeline, metadata, args, *, labelled_only=False):
         y_true = [y_true[i] for i in idx]
     steps = getattr(pipeline, "steps", [])
     if steps and steps[0][0] == "hht":
-        pipeline.set_params(hht__progress=True, hht__n_jobs=args.n_jobs)
+        pipeline.set_params(hht__progress=_tty(), hht__n_jobs=args.n_jobs)
     return X, files, y_true
 
 

@@ -272,6 +272,7 @@ def test_epoch_table_has_the_reference_columns_and_best_marks(capsys):
     ).fit(X, y)
     out, err = capsys.readouterr()
     assert err == ""
+    assert "\x1b[" not in out  # no colour codes: stdout is not a terminal here
     rows = parse_table(out)
     assert len(rows) == 4
     assert {
@@ -307,6 +308,21 @@ def test_verbose_zero_is_silent_and_progress_bar_goes_to_stderr(capsys):
     assert out == ""
     assert "it/s" in err and "%|" in err  # tqdm's bar
     assert "/3 [" in err  # over the 2 training and 1 validation batches
+    HHTCNNClassifier(max_epochs=3, random_state=0, progress="epochs", **SMALL).fit(X, y)
+    out, err = capsys.readouterr()
+    assert out == ""
+    assert "epochs: " in err and "/3 [" in err and "epoch/s" in err
+
+
+def test_the_epoch_table_keeps_its_colours_on_a_terminal(capsys, monkeypatch):
+    import sys
+
+    X, y = make_matrices(n=40)
+    monkeypatch.setattr(sys.stdout, "isatty", lambda: True, raising=False)
+    HHTCNNClassifier(max_epochs=2, random_state=0, verbose=1, **{
+        k: v for k, v in SMALL.items() if k != "verbose"
+    }).fit(X, y)  # fmt: skip
+    assert "\x1b[" in capsys.readouterr().out  # skorch marks the best values
 
 
 class CountForwards(Callback):

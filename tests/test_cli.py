@@ -125,7 +125,7 @@ def test_module_entry_point_help():
     result = ok(
         run("train", "--help", command=[sys.executable, "-m", "sklearn_semg.cli"])
     )
-    assert "--method {svm,e2e}" in result.stdout
+    assert "--method {recommended,svm,e2e}" in result.stdout
 
 
 @pytest.mark.parametrize("name", COMMANDS)
@@ -154,7 +154,7 @@ def test_hht_writes_named_npz_and_index(raw_dir, tmp_path):
         )
     )  # fmt: skip
     assert "Wrote 12 .npz file(s)" in result.stdout
-    assert "HHT" in result.stderr  # progress bar
+    assert "%|" not in result.stderr  # no progress bar when not on a terminal
     index = pd.read_csv(out / "index.csv", keep_default_na=False)
     assert len(index) == 12  # 6 files x 2 channels
     assert set(index.columns) >= {"source_file", "channel", "npz_file", "label"}
@@ -274,6 +274,9 @@ def test_hht_errors(raw_dir, tmp_path):
 # -- train / predict / evaluate on .npz ---------------------------------------
 def test_train_svm_saves_model_with_metadata(svm_model):
     model, result = svm_model
+    # not on a terminal: one line per fold instead of a progress bar
+    assert "sklearn-semg: CV 1/2 done (" in result.stderr
+    assert "sklearn-semg: CV 2/2 done (" in result.stderr and "%|" not in result.stderr
     assert (
         "Cross-validation (StratifiedKFold(2, shuffled), each file its own recording "
         "(no index.csv, no --subjects)): accuracy"

@@ -26,15 +26,18 @@ import hashlib
 import json
 import os
 import re
+import sys
 from pathlib import Path
 
 import numpy as np
 import torch
-from skorch.callbacks import Callback, LRScheduler
+from skorch.callbacks import Callback, LRScheduler, PrintLog
 from skorch.history import History
 
 __all__ = [
     "BEST",
+    "EpochProgress",
+    "PlainPrintLog",
     "RecordBest",
     "FINAL",
     "TrainingCheckpoint",
@@ -522,3 +525,54 @@ def _to_cpu(obj):
     if isinstance(obj, (list, tuple)):
         return type(obj)(_to_cpu(v) for v in obj)
     return obj
+
+
+_ANSI = re.compile(r"\x1b\[[0-9;]*m")
+
+
+class PlainPrintLog(PrintLog):
+    """skorch's epoch table, without its colour codes when standard output is
+    not a terminal (a log file or a pipe would keep them as ``\x1b[32m``)."""
+
+    def format_row(self, row, key, color):
+        text = super().format_row(row, key, color)
+        if isinstance(text, str) and not _isatty(sys.stdout):
+            return _ANSI.sub("", text)
+        return text
+
+
+class EpochProgress(Callback):
+    """A progress bar over the epochs of a fit (tqdm, on standard error), with
+    the monitored score of the last epoch."""
+
+    def __init__(self, monitor="valid_acc"):
+        self.monitor = monitor
+
+    def on_train_begin(self, net, **kwargs):
+        from tqdm.auto import tqdm
+
+        total = getattr(net, "max_epochs", None)
+        self.bar_ = tqdm(
+            total=total,
+            initial=min(len(net.history), total or 0),
+            desc="epochs",
+            unit="epoch",
+            file=sys.stderr,
+            leave=False,
+        )
+
+    def on_epoch_end(self, net, **kwargs):
+        score = net.history[-1].get(self.monitor)
+        if score is not None:
+            self.bar_.set_postfix({self.monitor: f"{score:.3f}"}, refresh=False)
+        self.bar_.update(1)
+
+    def on_train_end(self, net, **kwargs):
+        self.bar_.close()
+
+
+def _isatty(stream):
+    try:
+        return stream.isatty()
+    except (AttributeError, ValueError):  # replaced or closed streams
+        return False

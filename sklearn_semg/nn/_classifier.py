@@ -18,7 +18,13 @@ from skorch.history import History
 
 from ..utils._validation import check_label_types
 from ._augment import AugmentedDataset, augment_params
-from ._callbacks import RecordBest, TrainingCheckpoint, _plain
+from ._callbacks import (
+    EpochProgress,
+    PlainPrintLog,
+    RecordBest,
+    TrainingCheckpoint,
+    _plain,
+)
 from ._device import resolve_device
 from ._extractor import (
     _load_device,
@@ -105,8 +111,11 @@ class HHTCNNClassifier(NeuralNetClassifier):
         behaviour, opted into explicitly: training stops, ``fit`` returns the
         partly trained model, with a ``UserWarning`` saying after how many
         epochs.
-    progress : bool, default=False
-        Show a progress bar over the batches of each epoch.
+    progress : bool, "epochs" or "batches", default=False
+        ``True`` or ``"batches"``: a progress bar over the batches of each
+        epoch (skorch's ``ProgressBar``). ``"epochs"``: one bar over the
+        epochs, with the monitored score. The epoch table (``verbose``) drops its colour codes
+        when standard output is not a terminal.
     random_state : int, RandomState instance or None, default=None
         Seeds the weights, the validation split, the shuffling and dropout.
         The global torch random state is saved before ``fit`` and restored
@@ -200,7 +209,7 @@ class HHTCNNClassifier(NeuralNetClassifier):
     @property
     def _default_callbacks(self):
         callbacks = list(super()._default_callbacks)
-        printer = [cb for cb in callbacks if cb[0] == "print_log"]
+        printer = [("print_log", PlainPrintLog())]
         callbacks = [cb for cb in callbacks if cb[0] != "print_log"]
         callbacks += [
             (
@@ -251,8 +260,10 @@ class HHTCNNClassifier(NeuralNetClassifier):
             )
         else:
             callbacks.append(("best", RecordBest(monitor=self._monitor)))
-        if self.progress is True:
+        if self.progress is True or self.progress == "batches":
             callbacks.append(("progress", ProgressBar()))
+        elif isinstance(self.progress, str) and self.progress == "epochs":
+            callbacks.append(("progress", EpochProgress(monitor=self._monitor)))
         return callbacks + printer
 
     @property
