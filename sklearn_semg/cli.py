@@ -606,7 +606,14 @@ def cmd_demo(args):
         squeeze=False,
     )
     for k, (row, label) in enumerate(zip(axes, classes, strict=True)):
-        plot_hht(X[k], transformer=hht, n_times=n_times, ax=row, title=str(label))
+        plot_hht(
+            X[k],
+            transformer=hht,
+            n_times=n_times,
+            ax=row,
+            title=f"{label} (subject {groups[examples[k]]})",
+            vmax=float(X.max()),  # one colour scale for every panel
+        )
     fig.suptitle(
         f"HHT ({X.shape[2]}x{X.shape[3]}) of one recording per movement "
         f"(central {n_times} samples)"
@@ -630,6 +637,7 @@ def cmd_demo(args):
     fig = plot_history(
         first_net[-1],
         title=f"Method 2 training history (fold 1 of {len(splits)})",
+        valid_label="Validation (random 20% of the training fold, not subject-wise)",
     )
     written.append(_save_figure(fig, out / "history_method2.png", force=True))
 

@@ -77,7 +77,7 @@ def _transformer_axes(transformer, fs, freq_range):
     scale = {
         "max": "amplitude / its maximum",
         "global": "amplitude / training scale",
-        None: "amplitude",
+        None: "amplitude (input units)",
     }.get(transformer.normalize, "amplitude")
     compression = transformer.compression
     if compression == "log":
@@ -107,6 +107,7 @@ def plot_hht(
     log=False,
     cmap="viridis",
     transformer=None,
+    vmax=None,
 ):
     """Show a Hilbert-Huang matrix as a time-frequency image.
 
@@ -146,6 +147,10 @@ def plot_hht(
         time axis uses its ``fs``, and the colour bar names its
         normalisation and compression. Prefer it to ``fs``/``freq_range``
         typed again by hand; passing both with other values is an error.
+    vmax : float or None, default=None
+        Top of the colour scale; ``None``: the largest value of each panel.
+        Give one value to several calls (say ``X_hht.max()``) to draw
+        matrices on one common scale.
 
     Returns
     -------
@@ -201,7 +206,7 @@ def plot_hht(
         t_lim, t_label = (0.0, float(arr.shape[2])), "Time bin"
 
     import matplotlib.pyplot as plt
-    from matplotlib.colors import LogNorm
+    from matplotlib.colors import LogNorm, Normalize
 
     n_channels = arr.shape[0]
     if ax is None:
@@ -214,17 +219,20 @@ def plot_hht(
         fig = axes[0].figure
 
     colormap = plt.get_cmap(cmap)
+    top = _positive(vmax, "vmax")
     for c, panel in enumerate(axes):
         data = arr[c].astype(float)
         if log:
             positive = data[data > 0]
-            vmax = float(positive.max()) if positive.size else 1.0
-            vmin = max(float(positive.min()), vmax * 1e-4) if positive.size else 0.1
-            norm = LogNorm(vmin=vmin, vmax=vmax, clip=True)
+            high = top or (float(positive.max()) if positive.size else 1.0)
+            low = max(float(positive.min()), high * 1e-4) if positive.size else 0.1
+            low = low if low < high else high / 10  # a given vmax below them all
+            norm = LogNorm(vmin=low, vmax=high, clip=True)
             data = np.ma.masked_less_equal(data, 0)
             image_cmap = colormap.with_extremes(bad=colormap(0.0))
         else:
-            norm, image_cmap = None, colormap
+            norm = None if top is None else Normalize(vmin=0.0, vmax=top)
+            image_cmap = colormap
         image = panel.imshow(
             data,
             origin="lower",
@@ -326,7 +334,7 @@ def plot_confusion_matrix(
         fig = ax.figure
     names = [textwrap.fill(str(label), 14) for label in labels]
     long_names = any(len(str(label)) > 8 for label in labels)
-    ConfusionMatrixDisplay.from_predictions(
+    display = ConfusionMatrixDisplay.from_predictions(
         y_true,
         y_pred,
         labels=labels,
@@ -337,6 +345,22 @@ def plot_confusion_matrix(
         xticks_rotation=45 if long_names else "horizontal",
         values_format=".2f" if normalize else "d",
         colorbar=True,
+        # fractions on one fixed scale, so that figures compare at a glance
+        im_kw={"vmin": 0.0, "vmax": 1.0} if normalize else None,
+    )
+    if normalize and display.text_ is not None:
+        # scikit-learn picks the text colour from the data's own range: on
+        # the fixed 0..1 scale, light cells need dark text and dark cells white
+        for (i, j), text in np.ndenumerate(display.text_):
+            value = display.confusion_matrix[i, j]
+            text.set_color("white" if value > 0.5 else "black")
+    display.im_.colorbar.set_label(
+        {
+            None: "Number of samples",
+            "true": "Fraction of the true class",
+            "pred": "Fraction of the predicted class",
+            "all": "Fraction of all samples",
+        }[normalize]
     )
     if title is None:
         title = "Confusion matrix"
@@ -386,7 +410,7 @@ def _history_records(net_or_history):
     )
 
 
-def plot_history(net_or_history, *, axes=None, title=None):
+def plot_history(net_or_history, *, axes=None, title=None, valid_label="Validation"):
     """Training curves: loss, accuracy and learning rate per epoch.
 
     The three panels of the reference notebook's ``plot_training_history``:
@@ -408,6 +432,11 @@ def plot_history(net_or_history, *, axes=None, title=None):
         Where to draw; ``None`` makes a new figure with three panels.
     title : str or None, default=None
         Figure title.
+    valid_label : str, default="Validation"
+        Legend of the validation curves: say what the validation set is.
+        :class:`~sklearn_semg.HHTCNNClassifier`'s default ``train_split`` is
+        a random stratified 20% of the training data, not other subjects,
+        so its curves look better than a subject-wise test.
 
     Returns
     -------
@@ -460,13 +489,13 @@ def plot_history(net_or_history, *, axes=None, title=None):
     ax_loss, ax_acc, ax_lr = axes
 
     ax_loss.plot(epochs, column("train_loss"), "b-", label="Train", linewidth=2)
-    ax_loss.plot(epochs, column("valid_loss"), "r-", label="Validation", linewidth=2)
+    ax_loss.plot(epochs, column("valid_loss"), "r-", label=valid_label, linewidth=2)
     ax_loss.set_ylabel("Loss")
     ax_loss.set_title("Training and validation loss")
 
     valid_acc = column("valid_acc")
     ax_acc.plot(epochs, column("train_acc"), "b-", label="Train", linewidth=2)
-    ax_acc.plot(epochs, valid_acc, "r-", label="Validation", linewidth=2)
+    ax_acc.plot(epochs, valid_acc, "r-", label=valid_label, linewidth=2)
     best = np.array([bool(r.get("best", False)) for r in records])
     if best.any():
         ax_acc.plot(epochs[best], valid_acc[best], "r*", markersize=9, label="New best")

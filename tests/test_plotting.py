@@ -78,7 +78,7 @@ def test_plot_hht_single_matrix_in_hz_and_seconds(save):
         ({"freq_range": "semg"}, (20.0, 450.0), "Amplitude / its maximum"),
         ({}, (0.0, 500.0), "Amplitude / its maximum"),
         ({"freq_range": (30, 200), "normalize": None, "compression": "log"},
-         (30.0, 200.0), "Log-compressed amplitude"),
+         (30.0, 200.0), "Log-compressed amplitude (input units)"),
     ],
 )  # fmt: skip
 def test_plot_hht_takes_its_axes_from_the_transformer(params, band, label, save):
@@ -320,3 +320,41 @@ def test_matplotlib_imported_lazily():
         "assert 'torch' not in sys.modules, 'torch imported'"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_normalised_confusion_matrices_share_one_labelled_scale(save):
+    y_true = np.array(["a", "a", "b", "b", "b", "c"])
+    figs = [
+        plot_confusion_matrix(y_true, y_pred, normalize="true")
+        for y_pred in (y_true, np.array(["a", "b", "b", "b", "c", "c"]))
+    ]
+    for fig in figs:
+        image = _image_axes(fig)[0].images[0]
+        assert image.get_clim() == (0.0, 1.0)
+        assert image.colorbar.ax.get_ylabel() == "Fraction of the true class"
+        save(fig)
+    counts = plot_confusion_matrix(y_true, y_true)
+    assert _image_axes(counts)[0].images[0].colorbar.ax.get_ylabel() == (
+        "Number of samples"
+    )
+    save(counts)
+
+
+def test_history_names_its_validation_set(save):
+    fig = plot_history(_history(3), valid_label="Validation (random 20%)")
+    legend = [t.get_text() for t in fig.axes[1].get_legend().get_texts()]
+    assert "Validation (random 20%)" in legend
+    save(fig)
+
+
+def test_plot_hht_common_colour_scale(save):
+    rng = np.random.default_rng(0)
+    fig = plot_hht(rng.random((2, 8, 8)), vmax=5.0)
+    for ax in _image_axes(fig):
+        assert ax.images[0].get_clim() == (0.0, 5.0)
+    save(fig)
+    fig = plot_hht(rng.random((8, 8)) + 1, vmax=0.5, log=True)  # all above vmax
+    assert _image_axes(fig)[0].images[0].get_clim() == (0.05, 0.5)
+    save(fig)
+    with pytest.raises(ValueError, match="vmax must be a positive number"):
+        plot_hht(rng.random((8, 8)), vmax=0)
