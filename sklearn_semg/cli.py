@@ -840,11 +840,17 @@ def cmd_hht(args):
             )
 
     from .datasets import HHT_CLASSES, load_recordings_dir, save_hht_dir
+    from .datasets._hht_dir import _write_npz_atomic
     from .hht import HHTTransformer
     from .utils import check_recordings
     from .utils._io import atomic_folder
 
-    labels = _read_labels_csv(args.labels, allowed=HHT_CLASSES) if args.labels else {}
+    # Files are named after their recording, labels kept in index.csv (any
+    # label set); --muscle or an --index elsewhere ask for the naming scheme
+    # whose names carry the six labels (MUSCLE_full_M_001.npz).
+    scheme = args.muscle is not None or index is not None
+    allowed = HHT_CLASSES if scheme else None
+    labels = _read_labels_csv(args.labels, allowed=allowed) if args.labels else {}
     if args.muscle is not None:
         from .datasets._hht_dir import _check_muscle
 
@@ -906,6 +912,7 @@ def cmd_hht(args):
 
     rows, k = [], 1
     muscle = args.muscle or "SEMG"
+    file_names = _npz_names(names, [m.shape[0] for m in matrices])
     try:
         # all files into a temporary folder, swapped in at the end: readers
         # see the old set or the new one, never a mix
@@ -915,13 +922,17 @@ def cmd_hht(args):
             ):
                 label = labels.get(name)
                 for c, matrix in enumerate(per_channel):
-                    (path,) = save_hht_dir(
-                        tmp,
-                        matrix[None],
-                        None if label is None else [label],
-                        muscle=muscle,
-                        start_index=k,
-                    )
+                    if scheme:
+                        (path,) = save_hht_dir(
+                            tmp,
+                            matrix[None],
+                            None if label is None else [label],
+                            muscle=muscle,
+                            start_index=k,
+                        )
+                    else:
+                        path = tmp / file_names[name][c]
+                        _write_npz_atomic(path, matrix, overwrite=False)
                     rows.append(
                         {
                             "source_file": name,
@@ -953,10 +964,32 @@ def cmd_hht(args):
     n_test = sum(not r["label"] for r in rows)
     _echo(
         f"Wrote {len(rows)} .npz file(s) to {str(out)!r} ({len(rows) - n_test} "
-        f"labelled, {n_test} unlabelled Test_*) and the index "
-        f"{str(index or out / 'index.csv')!r}."
+        f"labelled, {n_test} unlabelled"
+        + (
+            ", named by the six-label scheme"
+            if scheme
+            else ", named after their recordings, labels in the index"
+        )
+        + f") and the index {str(index or out / 'index.csv')!r}."
     )
     return 0
+
+
+def _npz_names(names, n_channels):
+    """``{recording file: [npz name per channel]}``: the recording's name
+    without its extension (``rec_1.txt`` -> ``rec_1.npz``; ``rec_1_ch2.npz``
+    for channel 2 of several), its whole name where two would clash."""
+    stems = [Path(name).stem for name in names]
+    clash = {stem for stem in stems if stems.count(stem) > 1}
+    result = {}
+    for name, stem, count in zip(names, stems, n_channels, strict=True):
+        base = name.replace(".", "_") if stem in clash else stem
+        result[name] = (
+            [f"{base}.npz"]
+            if count == 1
+            else [f"{base}_ch{c + 1}.npz" for c in range(count)]
+        )
+    return result
 
 
 def _writable_folder(folder, what):
@@ -1940,10 +1973,14 @@ def build_parser():
             "Compute the Hilbert-Huang matrix of every channel of every text "
             "recording in INPUT_DIR (one sample per line, one channel per column, "
             "whitespace or commas) and write one .npz per file and channel to "
-            "OUTPUT_DIR: {MUSCLE}_{movement}_{gender}_{i}.npz for files labelled "
-            "by --labels, Test_{i}.npz otherwise, so that `sklearn-semg train` "
-            "reads the labels back. An index CSV maps each source file and "
-            "channel to its .npz file."
+            "OUTPUT_DIR, named after the recording (rec_1.txt -> rec_1.npz, "
+            "rec_1_ch2.npz for channel 2 of several), and OUTPUT_DIR/index.csv, "
+            "which maps each source file and channel to its .npz file and "
+            "label (any label set, from --labels): `sklearn-semg train` and "
+            "`predict` read the labels and recordings back from it. With "
+            "--muscle (or --index elsewhere) the files follow the six-label "
+            "naming scheme instead: {MUSCLE}_{movement}_{gender}_{i}.npz for "
+            "labelled files, Test_{i}.npz otherwise."
         ),
         formatter_class=formatter,
     )
@@ -1970,15 +2007,16 @@ def build_parser():
         "--labels",
         metavar="CSV",
         default=None,
-        help="CSV with columns file,label (label among M_full, M_half, "
-        "M_invalid, F_full, F_half, F_invalid); other files are "
-        "unlabelled (Test_*)",
+        help="CSV with columns file,label (any labels; with --muscle, labels "
+        "among M_full, M_half, M_invalid, F_full, F_half, F_invalid); other "
+        "files are unlabelled",
     )
     p.add_argument(
         "--muscle",
         default=None,
         metavar="NAME",
-        help="first part of the labelled file names (default SEMG)",
+        help="name the files by the six-label scheme, NAME_full_M_001.npz "
+        "(default: after their recordings)",
     )
     p.add_argument(
         "--max-imf",
@@ -2006,7 +2044,8 @@ def build_parser():
         description=(
             "Train method 1 (--method svm: HHT -> frozen CNN -> scaler -> SVM) or "
             "method 2 (--method e2e: CNN trained end to end) on DATA, a folder of "
-            ".npz HHT matrices labelled by their names, or on the bundled "
+            ".npz HHT matrices labelled by its index.csv (as `sklearn-semg hht` "
+            "writes it) or by their names, or on the bundled "
             "MioTracker recordings (--bundled: raw recordings, HHT inside the "
             "saved pipeline, subject-wise folds). Prints a cross-validation report "
             "(accuracy, balanced accuracy, chance), fits on all data and saves "

@@ -190,7 +190,10 @@ def test_hht_writes_named_npz_and_index(raw_dir, tmp_path):
     ok(run("hht", folder, out, "--size", "8", "--force"))
     index = pd.read_csv(out / "index.csv", keep_default_na=False)
     assert sorted(p.name for p in out.glob("*.npz")) == sorted(index["npz_file"])
-    assert all(name.startswith("Test_") for name in index["npz_file"])
+    # without --muscle: named after the recordings (rec_0_ch1.npz ...)
+    assert sorted(index["npz_file"]) == sorted(
+        f"rec_{i}_ch{c}.npz" for i in range(6) for c in (1, 2)
+    )
     assert (out / "notes.txt").read_text() == "mine"
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]
 
@@ -267,7 +270,9 @@ def test_hht_errors(raw_dir, tmp_path):
     assert main(["hht", str(empty), str(tmp_path / "out")]) == 2
     bad = tmp_path / "bad.csv"
     bad.write_text("file,label\nrec_0.txt,flexion\n")
-    assert main(["hht", str(folder), str(tmp_path / "o"), "--labels", str(bad)]) == 2
+    # the six-label naming scheme cannot carry other labels
+    args = ["hht", str(folder), str(tmp_path / "o"), "--labels", str(bad)]
+    assert main([*args, "--muscle", "biceps"]) == 2
     assert not (tmp_path / "o").exists()  # nothing written
 
 
@@ -736,3 +741,36 @@ def test_a_folder_of_the_wrong_size_gets_a_short_report(svm_model, tmp_path):
     assert len(warnings_) == 2, warnings_  # a summary, not one line per file
     assert "12 with shape (16, 16)" in warnings_[1] and "and 9 more" in warnings_[1]
     assert "strict=True" not in result.stderr  # no Python-API advice
+
+
+def test_hht_keeps_source_names_and_any_labels_through_train_and_predict(tmp_path):
+    """Recordings named and labelled freely: the .npz files keep the names,
+    index.csv keeps the labels, and train/predict read them back."""
+    folder = tmp_path / "raw"
+    folder.mkdir()
+    X, y = make_semg(12, n_times=500, fs=1000, n_classes=2, random_state=4)
+    names = [f"subject{i // 4}_trial{i % 4}.txt" for i in range(12)]
+    for name, x in zip(names, X, strict=True):
+        np.savetxt(folder / name, x.T, fmt="%.6f")
+    (folder / "Test_042.txt").write_text("\n".join(f"{v:.6f}" for v in X[0, 0]) + "\n")
+    labels = tmp_path / "labels.csv"
+    gestures = np.array(["rest", "grip"])[y]
+    pd.DataFrame({"file": names, "label": gestures}).to_csv(labels, index=False)
+    out = tmp_path / "hht"
+    ok(run("hht", folder, out, "--size", "16", "--labels", labels))
+    assert sorted(p.name for p in out.glob("*.npz")) == sorted(
+        [n.replace(".txt", ".npz") for n in names] + ["Test_042.npz"]
+    )
+    bunch = load_hht_dir(out, shape=(16, 16))
+    assert sorted(set(bunch.target)) == ["grip", "rest"] and len(bunch.test_data) == 1
+    model = tmp_path / "m.semg"
+    result = ok(
+        run("train", out, "--method", "svm", "--cv", "2", "--base-channels", "4",
+            "--output", model, "--device", "cpu")
+    )  # fmt: skip
+    assert "Classes: grip (" in result.stdout
+    predictions = tmp_path / "p.csv"
+    ok(run("predict", model, out, "--output", predictions, "--pattern", "Test*"))
+    table = pd.read_csv(predictions)
+    assert table["file"].tolist() == ["Test_042.npz"]
+    assert table["predicted_label"].iloc[0] in {"grip", "rest"}

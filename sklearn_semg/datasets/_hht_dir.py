@@ -353,8 +353,8 @@ def _read_hht_file(file, shape):
     return matrix.astype(np.float32)
 
 
-def load_hht_dir(path, *, strict=False, shape=(256, 256)):
-    """Load a folder of ``.npz`` Hilbert-Huang matrices labelled by file name.
+def load_hht_dir(path, *, strict=False, shape=(256, 256), labels="auto"):
+    """Load a folder of ``.npz`` Hilbert-Huang matrices with their labels.
 
     Every ``*.npz`` file of ``path`` (not its sub-folders) holds one matrix,
     stored under the key ``"hht"`` or, failing that, as the first array of the
@@ -369,6 +369,12 @@ def load_hht_dir(path, *, strict=False, shape=(256, 256)):
       ``full``, else ``half`` if it contains ``half``, else ``invalid`` if it
       contains ``invalid`` or ``wrong``;
     - the label is ``"{gender}_{movement}"``, one of six classes.
+
+    With ``labels="auto"`` (the default), a folder that holds an
+    ``index.csv`` with columns ``npz_file`` and ``label`` (as
+    ``sklearn-semg hht`` writes it) takes the labels of the files it names
+    from there: any label set, an empty label marking an unlabelled file;
+    the files it does not name follow the rules above.
 
     A file that cannot be read (not an ``.npz`` archive, corrupt), holds a
     matrix of another shape, non-numeric or non-finite values, or whose
@@ -385,6 +391,9 @@ def load_hht_dir(path, *, strict=False, shape=(256, 256)):
         them with a warning.
     shape : tuple of (int, int), default=(256, 256)
         Expected matrix shape ``(n_freq_bins, n_time_bins)``.
+    labels : {"auto", "names"}, default="auto"
+        ``"auto"``: from the folder's ``index.csv`` where it names the file,
+        else from the file name. ``"names"``: from the file names only.
 
     Returns
     -------
@@ -395,11 +404,13 @@ def load_hht_dir(path, *, strict=False, shape=(256, 256)):
             float32 matrices of the labelled files.
         target : ndarray of shape (n_files,)
             Labels (str), e.g. ``"M_full"``.
-        target_names : ndarray of shape (6,)
-            The six possible labels, :data:`HHT_CLASSES`.
+        target_names : ndarray of shape (n_classes,)
+            The six labels of the naming scheme, :data:`HHT_CLASSES`, or,
+            when ``index.csv`` gives others, the sorted labels found.
         metadata : pandas.DataFrame
             One row per labelled file: ``file``, ``muscle``, ``gender``,
-            ``movement``, ``label``.
+            ``movement``, ``label`` (the first three empty for a label read
+            from ``index.csv``).
         test_data : ndarray of shape ``(n_test_files, *shape)``
             float32 matrices of the unlabelled ``Test*`` files.
         test_metadata : pandas.DataFrame
@@ -438,6 +449,12 @@ def load_hht_dir(path, *, strict=False, shape=(256, 256)):
     """
     folder = _check_folder(path)
     shape = _check_shape(shape)
+    if labels not in ("auto", "names"):
+        raise ValueError(
+            f"The 'labels' parameter of load_hht_dir must be 'auto' or 'names'; "
+            f"got {labels!r}."
+        )
+    indexed = _index_labels(folder) if labels == "auto" else {}
     files, problems = _regular_npz_files(folder)
     if not files and not problems:
         raise ValueError(
@@ -448,7 +465,11 @@ def load_hht_dir(path, *, strict=False, shape=(256, 256)):
     matrices, rows, test_matrices, test_rows = [], [], [], []
     for file in files:
         try:
-            info = parse_hht_filename(file.name)
+            if file.name in indexed:
+                label = indexed[file.name]
+                info = None if label == "" else _INDEXED | {"label": label}
+            else:
+                info = parse_hht_filename(file.name)
             matrix = _read_hht_file(file, shape)
         except (ValueError, MemoryError) as exc:
             problems.append((file.name, str(exc) or type(exc).__name__))
@@ -471,16 +492,48 @@ def load_hht_dir(path, *, strict=False, shape=(256, 256)):
 
     columns = ["file", "muscle", "gender", "movement", "label"]
     metadata = pd.DataFrame(rows, columns=columns)
+    found = set(metadata["label"])
+    names = HHT_CLASSES if found <= set(HHT_CLASSES) else sorted(found)
     return Bunch(
         data=stack(matrices),
         target=np.asarray(metadata["label"].tolist(), dtype=str),
-        target_names=np.asarray(HHT_CLASSES),
+        target_names=np.asarray(names),
         metadata=metadata,
         test_data=stack(test_matrices),
         test_metadata=pd.DataFrame(test_rows, columns=["file"]),
         problems=problems,
         path=folder,
     )
+
+
+#: The metadata of a file labelled by index.csv (its name carries nothing).
+_INDEXED = {"muscle": "", "gender": "", "movement": ""}
+
+#: Name of the index that ``sklearn-semg hht`` writes beside the files.
+INDEX_NAME = "index.csv"
+
+
+def _index_labels(folder):
+    """``{npz file name: label}`` of the folder's index.csv (columns
+    ``npz_file`` and ``label``); empty without one. An unreadable index is an
+    error naming it: labels silently read from the names instead would be
+    wrong."""
+    index = folder / INDEX_NAME
+    if not index.is_file():
+        return {}
+    try:
+        table = pd.read_csv(index, dtype=str, keep_default_na=False)
+    except (OSError, ValueError, UnicodeDecodeError) as exc:
+        raise ValueError(
+            f"{str(index)!r} could not be read as a CSV ({exc}); fix or remove it, "
+            "or pass labels='names' to read the labels from the file names."
+        ) from None
+    if not {"npz_file", "label"} <= set(table.columns):
+        return {}
+    return {
+        name: label.strip()
+        for name, label in zip(table["npz_file"], table["label"], strict=True)
+    }
 
 
 def _check_muscle(muscle):
