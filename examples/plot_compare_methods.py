@@ -122,6 +122,12 @@ def describe(params):
 
 print(f"best: {describe(search.best_params_)}")
 print(f"subject-wise accuracy {search.best_score_:.2f} (chance 0.20)")
+if QUICK:
+    print(
+        "(quick mode: 5 subjects, 2 repetitions, small networks. These scores "
+        "show the code at work, they are not results of the methods: the full "
+        "runs of bench/bench_accuracy.py are in docs/user_guide/benchmarks.rst.)"
+    )
 
 # %%
 # The ``cv_results_`` summary, one row per candidate:

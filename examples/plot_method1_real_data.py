@@ -127,6 +127,12 @@ print(
     f"balanced accuracy {balanced_accuracy_score(y, pred):.3f}, "
     f"chance {chance:.2f}"
 )
+if QUICK:
+    print(
+        "(quick mode: 3 subjects, 256 samples, a small encoder. This score "
+        "shows the code at work, it is not a result of the method: the full "
+        "run of bench/bench_accuracy.py is in docs/user_guide/benchmarks.rst.)"
+    )
 
 # %%
 # Which movements are confused
@@ -134,17 +140,11 @@ print(
 # Rows are the true movements, columns the predicted ones.
 
 import matplotlib.pyplot as plt
-from sklearn.metrics import ConfusionMatrixDisplay
+
+from sklearn_semg.plotting import plot_confusion_matrix
 
 names = [name for name in bunch.target_names if name in set(y)]
-display = ConfusionMatrixDisplay.from_predictions(
-    y,
-    pred,
-    labels=names,
-    display_labels=[n.replace(" with ", "\nwith ") for n in names],
-    xticks_rotation=45,
-    colorbar=False,
+plot_confusion_matrix(
+    y, pred, labels=names, normalize="true", title="Method 1, subject-wise CV"
 )
-display.ax_.set_title("Method 1, subject-wise CV")
-plt.tight_layout()
 plt.show()
