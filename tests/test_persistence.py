@@ -58,6 +58,8 @@ def same_params(a, b):
                 same_params(x, z)
         elif hasattr(value, "items"):  # a state dict
             assert value.keys() == pb[key].keys()
+        elif isinstance(value, (set, frozenset)):  # (no order to compare)
+            assert value == pb[key], key
         else:
             assert repr(value) == repr(pb[key]), key
 

@@ -260,7 +260,9 @@ class HHTCNNClassifier(NeuralNetClassifier):
             )
         else:
             callbacks.append(("best", RecordBest(monitor=self._monitor)))
-        if self.progress is True or self.progress == "batches":
+        if self.progress is True or (
+            isinstance(self.progress, str) and self.progress == "batches"
+        ):
             callbacks.append(("progress", ProgressBar()))
         elif isinstance(self.progress, str) and self.progress == "epochs":
             callbacks.append(("progress", EpochProgress(monitor=self._monitor)))
