@@ -29,7 +29,9 @@ def test_a_file_name_that_is_not_utf8_is_skipped_and_named(tmp_path, capsys):
     assert main(["hht", str(raw), str(tmp_path / "out"), "--size", "8"]) == 0
     err = capsys.readouterr().err
     assert "not valid UTF-8" in err and "rec_\\udcff.txt" in err
-    assert (tmp_path / "out" / "index.csv").read_text().count("rec_") == 2
+    index = (tmp_path / "out" / "index.csv").read_text()
+    assert index.count("rec_1.") == 2 and index.count("rec_2.") == 2  # .txt, .npz
+    assert "\udcff" not in index and "rec_\\" not in index
 
 
 def test_command_line_npz_match_ignores_case(tmp_path, capsys):
