@@ -15,6 +15,7 @@ from .features import (
     SubjectStandardScaler,
 )
 from .hht import EMDDecomposer, HHTTransformer
+from .preprocessing import SEMGFilter
 
 try:
     __version__ = version("sklearn-semg")
@@ -41,6 +42,7 @@ __all__ = [
     "HHTFeatures",
     "HHTTransformer",
     "MarginalSpectrum",
+    "SEMGFilter",
     "SubjectStandardScaler",
     "__version__",
     *_LAZY,

@@ -31,6 +31,8 @@ CHECK_PARAMS = {
     # samples, below the default minimum of 16 meant to catch transposed input.
     "HHTTransformer": dict(n_freq_bins=4, n_time_bins=4, flatten=True, min_n_times=2),
     "EMDDecomposer": dict(min_n_times=2),
+    # same reason as HHTTransformer; a notch too, so that every section runs
+    "SEMGFilter": dict(min_n_times=2, mains=50),
     # the checks pass no groups: standardise over all rows, as StandardScaler
     "SubjectStandardScaler": dict(missing_groups="pool"),
     # 2-D input is read as single-row matrices (n, 1, 1, n_features): one
@@ -139,6 +141,21 @@ EXPECTED_FAILED_CHECKS = {
         + "transform accepts recordings of any length, so a different number of "
         "columns is not an error.",
     },
+    "SEMGFilter": {
+        "check_n_features_in": _HHT_RAW.replace("HHTTransformer", "SEMGFilter")
+        + "columns are time samples, and recordings of any length are accepted, so "
+        "there is no fixed n_features_in_.",
+        "check_n_features_in_after_fitting": _HHT_RAW.replace(
+            "HHTTransformer", "SEMGFilter"
+        )
+        + "transform filters recordings of any length, so a different number of "
+        "columns is not an error.",
+        "check_transformer_general": _HHT_RAW.replace("HHTTransformer", "SEMGFilter")
+        + "its last part asserts that transform rejects a different number of "
+        "columns, which SEMGFilter accepts by design; its other parts "
+        "(fit_transform == fit().transform, n_samples kept) are asserted in "
+        "tests/test_preprocessing.py.",
+    },
     "CNNFeatureExtractor": dict.fromkeys(_CNN_TWO_COLUMN_CHECKS, _TWO_COLUMNS),
     "CalibratedSVC": {
         "check_sample_weight_equivalence_on_dense_data": _SVC_WEIGHTS,
@@ -224,6 +241,7 @@ def test_discovery_finds_every_public_estimator():
         "HHTFeatures",
         "HHTTransformer",
         "MarginalSpectrum",
+        "SEMGFilter",
         "SubjectStandardScaler",
     }
 
