@@ -11,6 +11,7 @@ from sklearn.preprocessing import StandardScaler
 from ._svm import CalibratedSVC
 from .features import MarginalSpectrum, SubjectStandardScaler
 from .hht import HHTTransformer
+from .preprocessing import SEMGFilter
 from .utils._base import SEMG_BAND, semg_band
 
 __all__ = [
@@ -26,6 +27,29 @@ def _scaling_step(per_subject):
     if per_subject:
         return ("subject", SubjectStandardScaler())
     return ("scale", StandardScaler())
+
+
+def _filter_step(filter, fs, raw, factory):
+    """``[("filter", SEMGFilter)]`` before the first step on raw recordings,
+    or nothing (``filter`` None or False)."""
+    if filter is None or filter is False:
+        return []
+    if not raw:
+        raise ValueError(
+            f"The 'filter' parameter of {factory} filters raw recordings; it "
+            "needs hht=True (the pipeline starts from HHT matrices with "
+            "hht=False). Filter the recordings before their HHT instead."
+        )
+    if filter is True:
+        return [("filter", SEMGFilter(fs=fs, mains="auto"))]
+    if isinstance(filter, dict):
+        return [("filter", SEMGFilter(**{"fs": fs, "mains": "auto", **filter}))]
+    if isinstance(filter, SEMGFilter):
+        return [("filter", filter)]
+    raise TypeError(
+        f"The 'filter' parameter of {factory} must be None, True, a dict of "
+        f"SEMGFilter parameters or a SEMGFilter; got {filter!r}."
+    )
 
 
 def _hht_step(hht, fs, hht_params, n_jobs, memory):
@@ -53,6 +77,7 @@ def make_cnn_svm_pipeline(
     memory=None,
     n_jobs=None,
     random_state=None,
+    filter=None,
 ):
     """Method 1: HHT, frozen CNN encoder, StandardScaler and a calibrated SVC.
 
@@ -86,6 +111,11 @@ def make_cnn_svm_pipeline(
     random_state : int, RandomState instance or None, default=None
         Seeds the encoder's random weights and the SVC.
 
+    filter : bool, dict, SEMGFilter or None, default=None
+        Condition the raw recordings first: a step ``"filter"``, a
+        :class:`~sklearn_semg.SEMGFilter` (``True``: the sEMG band and the
+        mains notch found in the data, ``mains="auto"``; a dict: its
+        parameters). Off by default, so that earlier results stay the same.
     Returns
     -------
     pipeline : Pipeline
@@ -103,7 +133,8 @@ def make_cnn_svm_pipeline(
     from .nn import CNNFeatureExtractor
 
     return Pipeline(
-        _hht_step(hht, fs, hht_params, n_jobs, memory)
+        _filter_step(filter, fs, hht, "make_cnn_svm_pipeline")
+        + _hht_step(hht, fs, hht_params, n_jobs, memory)
         + [
             (
                 "cnn",
@@ -129,7 +160,14 @@ def make_cnn_svm_pipeline(
 
 
 def make_end_to_end_pipeline(
-    *, hht=True, fs=1000.0, hht_params=None, memory=None, n_jobs=None, **net_params
+    *,
+    hht=True,
+    fs=1000.0,
+    hht_params=None,
+    memory=None,
+    n_jobs=None,
+    filter=None,
+    **net_params,
 ):
     """Method 2: HHT, then a CNN trained end to end (skorch).
 
@@ -151,6 +189,11 @@ def make_end_to_end_pipeline(
         :class:`~sklearn_semg.HHTCNNClassifier` parameters (``max_epochs``,
         ``module__base_channels``, ``checkpoint_dir``, ``random_state``...).
 
+    filter : bool, dict, SEMGFilter or None, default=None
+        Condition the raw recordings first: a step ``"filter"``, a
+        :class:`~sklearn_semg.SEMGFilter` (``True``: the sEMG band and the
+        mains notch found in the data, ``mains="auto"``; a dict: its
+        parameters). Off by default, so that earlier results stay the same.
     Returns
     -------
     pipeline : Pipeline
@@ -166,7 +209,8 @@ def make_end_to_end_pipeline(
     from .nn import HHTCNNClassifier
 
     return Pipeline(
-        _hht_step(hht, fs, hht_params, n_jobs, memory)
+        _filter_step(filter, fs, hht, "make_end_to_end_pipeline")
+        + _hht_step(hht, fs, hht_params, n_jobs, memory)
         + [("net", HHTCNNClassifier(**net_params))]
     )
 
@@ -182,6 +226,7 @@ def make_method_comparison(
     memory=None,
     n_jobs=None,
     random_state=None,
+    filter=None,
 ):
     """One pipeline and a list of grids that search method 1 and method 2.
 
@@ -195,7 +240,7 @@ def make_method_comparison(
 
     Parameters
     ----------
-    hht, fs, hht_params, memory, n_jobs
+    hht, fs, hht_params, memory, n_jobs, filter
         As in :func:`make_cnn_svm_pipeline`.
     svm_C : sequence of float, default=(1.0, 10.0)
         Values of ``C`` tried for method 1.
@@ -225,7 +270,8 @@ def make_method_comparison(
     svm = CalibratedSVC(C=svm_C[0], random_state=random_state)
     net = HHTCNNClassifier(**{"random_state": random_state, **(net_params or {})})
     pipeline = Pipeline(
-        _hht_step(hht, fs, hht_params, n_jobs, memory)
+        _filter_step(filter, fs, hht, "make_method_comparison")
+        + _hht_step(hht, fs, hht_params, n_jobs, memory)
         + [("cnn", cnn), ("scale", StandardScaler()), ("clf", svm)]
     )
     param_grid = [
@@ -252,6 +298,7 @@ def make_recommended_pipeline(
     n_jobs=None,
     progress=False,
     random_state=None,
+    filter=None,
 ):
     """The pipeline we recommend to start with, chosen on real sEMG.
 
@@ -310,6 +357,11 @@ def make_recommended_pipeline(
     random_state : int, RandomState instance or None, default=None
         Seeds the SVC's probability calibration.
 
+    filter : bool, dict, SEMGFilter or None, default=None
+        Condition the raw recordings first: a step ``"filter"``, a
+        :class:`~sklearn_semg.SEMGFilter` (``True``: the sEMG band and the
+        mains notch found in the data, ``mains="auto"``; a dict: its
+        parameters). Off by default, so that earlier results stay the same.
     Returns
     -------
     pipeline : Pipeline
@@ -361,7 +413,8 @@ def make_recommended_pipeline(
         ]
     )
     return Pipeline(
-        [
+        _filter_step(filter, fs, True, "make_recommended_pipeline")
+        + [
             (
                 "emd",
                 EMDDecomposer(

@@ -61,6 +61,8 @@ def test_on_the_bundled_recordings_auto_finds_60_hz_and_removes_the_120_hz_line(
     X = data.data[:40]
     filt = SEMGFilter(fs=data.fs, mains="auto").fit(X)
     assert filt.mains_ == 60.0
+    # a clear choice: the 60 Hz lines stand 10 dB further out than any 50 Hz one
+    assert filt.mains_prominence_[60.0] > filt.mains_prominence_[50.0] + 10
     Y = filt.transform(X)
     assert isinstance(Y, list) and [y.shape for y in Y] == [x.shape for x in X]
 
@@ -146,3 +148,43 @@ def test_as_the_first_step_of_a_subject_wise_pipeline():
     )
     scores = cross_val_score(pipe, X, y, groups=groups, cv=GroupKFold(4))
     assert scores.shape == (4,) and (scores > 0.2).mean() >= 0.5  # above chance
+
+
+def test_every_factory_takes_a_filter_step_off_by_default():
+    from sklearn_semg import (
+        make_cnn_svm_pipeline,
+        make_end_to_end_pipeline,
+        make_method_comparison,
+        make_recommended_pipeline,
+    )
+
+    factories = {
+        "cnn-svm": make_cnn_svm_pipeline,
+        "end-to-end": make_end_to_end_pipeline,
+        "comparison": lambda **kw: make_method_comparison(**kw)[0],
+        "recommended": make_recommended_pipeline,
+    }
+    for name, make in factories.items():
+        assert make(fs=2000).steps[0][0] != "filter", name
+        pipe = make(fs=2000, filter=True)
+        step = pipe.named_steps["filter"]
+        assert pipe.steps[0][0] == "filter", name
+        assert (step.fs, step.mains, step.freq_range) == (2000, "auto", "semg")
+        custom = make(fs=2000, filter={"mains": 50, "freq_range": (10, 400)})
+        assert custom.named_steps["filter"].get_params()["freq_range"] == (10, 400)
+    with pytest.raises(ValueError, match="'filter' parameter of make_cnn_svm_pipeline"):
+        make_cnn_svm_pipeline(hht=False, filter=True)
+    with pytest.raises(TypeError, match="a dict of SEMGFilter parameters"):
+        make_recommended_pipeline(filter="yes")
+
+
+def test_the_recommended_pipeline_with_its_filter_cross_validates():
+    from sklearn_semg import make_recommended_pipeline
+
+    data = load_movements()
+    keep = np.isin(data.groups, np.unique(data.groups)[:4])
+    X = [x[:, :1024] for x, k in zip(data.data, keep, strict=True) if k]
+    y, groups = data.target[keep], data.groups[keep]
+    pipe = make_recommended_pipeline(fs=data.fs, filter=True)
+    scores = cross_val_score(pipe, X, y, groups=groups, cv=GroupKFold(4))
+    assert scores.shape == (4,) and scores.mean() > 0.3  # chance 0.2

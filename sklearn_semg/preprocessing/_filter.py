@@ -65,6 +65,11 @@ class SEMGFilter(RecordingsMixin, TransformerMixin, BaseEstimator):
         The pass band used, in Hz.
     mains_ : float or None
         The mains frequency notched (resolved from ``"auto"``).
+    mains_prominence_ : dict or None
+        With ``mains="auto"``: ``{50.0: dB, 60.0: dB}``, how far the
+        strongest line of each stands above its neighbouring spectrum in the
+        training recordings. Two similar, small values mean no clear mains
+        line: the choice is then a toss-up.
     notch_frequencies_ : ndarray of shape (n_notches,)
         The frequencies notched, in Hz.
     sos_ : ndarray of shape (n_sections, 6)
@@ -139,10 +144,12 @@ class SEMGFilter(RecordingsMixin, TransformerMixin, BaseEstimator):
         band = self._check_freq_range(default=None)
         if band is not None and band[0] <= 0:
             band = (None, band[1])  # a low-pass from 0 Hz
+        prominence = None
         if self.mains is None:
             mains = None
         elif isinstance(self.mains, str):
-            mains = _dominant_mains(recordings, fs)
+            prominence = _mains_prominence(recordings, fs)
+            mains = max(MAINS_FREQUENCIES, key=lambda m: prominence[m])
         else:
             mains = float(self.mains)
             if mains >= fs / 2:
@@ -174,6 +181,7 @@ class SEMGFilter(RecordingsMixin, TransformerMixin, BaseEstimator):
             sections.append(signal.tf2sos(b, a))
         self.band_ = None if band is None else (band[0] or 0.0, band[1])
         self.mains_ = mains
+        self.mains_prominence_ = prominence
         self.notch_frequencies_ = np.asarray(notches, dtype=float)
         self.sos_ = np.concatenate(sections) if sections else np.empty((0, 6))
         return self
@@ -231,32 +239,31 @@ def _input_ndim(X):
         return 3
 
 
-def _dominant_mains(recordings, fs):
-    """50 or 60 Hz: the one whose lines (fundamental and harmonics below
-    ``0.45 * fs``) stand out more above their neighbourhood, in the median
-    Welch spectrum of the recordings' channels."""
+def _mains_prominence(recordings, fs):
+    """``{50.0: dB, 60.0: dB}``: how far the strongest line of each mains
+    frequency (fundamental or harmonic below ``0.45 * fs``) stands above its
+    neighbourhood (3 to 10 Hz away), in the Welch spectra of the channels."""
     spectra = []
     for rec in recordings:
         nperseg = min(rec.shape[-1], int(fs))  # about 1 Hz bins
         freqs, power = signal.welch(rec, fs=fs, nperseg=nperseg, axis=-1)
         spectra.append((freqs, power.reshape(-1, len(freqs))))
-    scores = {}
+    prominence = {}
     for mains in MAINS_FREQUENCIES:
-        ratios = []
+        best = -np.inf
         for freqs, power in spectra:
-            step = freqs[1] - freqs[0]
+            width = max(freqs[1] - freqs[0], 1.0)
             for k in range(1, int(0.45 * fs // mains) + 1):
-                line = np.abs(freqs - mains * k) <= max(step, 1.0)
-                near = (np.abs(freqs - mains * k) > 3 * max(step, 1.0)) & (
-                    np.abs(freqs - mains * k) <= 10 * max(step, 1.0)
+                distance = np.abs(freqs - mains * k)
+                line, near = (
+                    distance <= width,
+                    (distance > 3 * width) & (distance <= 10 * width),
                 )
                 if line.any() and near.any():
-                    ratios.append(
-                        np.log10(
-                            power[:, line].max(axis=1)
-                            / np.maximum(np.median(power[:, near], axis=1), 1e-300)
-                            + 1e-300
-                        ).max()
+                    peak = power[:, line].max(axis=1)
+                    floor = np.maximum(np.median(power[:, near], axis=1), 1e-300)
+                    best = max(
+                        best, float(np.max(10 * np.log10(peak / floor + 1e-300)))
                     )
-        scores[mains] = max(ratios) if ratios else -np.inf
-    return max(MAINS_FREQUENCIES, key=lambda m: scores[m])
+        prominence[mains] = best
+    return prominence
