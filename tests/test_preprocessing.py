@@ -1,6 +1,7 @@
 """SEMGFilter: zero-phase band-pass and mains notch (issue 14, item 1)."""
 
 import numpy as np
+import pandas as pd
 import pytest
 from scipy import signal
 from sklearn.model_selection import GroupKFold, cross_val_score
@@ -187,4 +188,101 @@ def test_the_recommended_pipeline_with_its_filter_cross_validates():
     y, groups = data.target[keep], data.groups[keep]
     pipe = make_recommended_pipeline(fs=data.fs, filter=True)
     scores = cross_val_score(pipe, X, y, groups=groups, cv=GroupKFold(4))
+    assert scores.shape == (4,) and scores.mean() > 0.3  # chance 0.2
+
+
+# -- window_recordings (issue 14, item 2) -------------------------------------
+def test_windows_are_the_slices_with_their_times_labels_and_groups():
+    from sklearn_semg.preprocessing import window_recordings
+
+    rng = np.random.default_rng(2)
+    X = [rng.standard_normal((2, 10_000)), rng.standard_normal((2, 7_500))]
+    w = window_recordings(
+        X, fs=1000, window_s=2, step_s=1, labels=["a", "b"], subjects=[3, 4],
+        sessions=["s1", "s2"],
+    )  # fmt: skip
+    assert len(w.data) == 9 + 6 and w.data.shape[1:] == (2, 2000)
+    for piece, row in zip(w.data, w.metadata.itertuples(), strict=True):
+        start = int(round(row.start_s * 1000))
+        np.testing.assert_array_equal(piece, X[row.recording][:, start : start + 2000])
+    assert w.target.tolist() == ["a"] * 9 + ["b"] * 6
+    assert w.groups.tolist() == [3] * 9 + [4] * 6
+    assert w.metadata["session"].tolist() == ["s1"] * 9 + ["s2"] * 6
+    assert w.metadata["stop_s"].iloc[-1] == 7.0  # the incomplete window is not made
+    assert len(w.dropped) == 0
+
+
+def test_annotations_label_the_windows_they_cover_and_the_rest_is_reported():
+    from sklearn_semg.preprocessing import window_recordings
+
+    X = np.random.default_rng(3).standard_normal((1, 1, 6000))
+    annotations = pd.DataFrame(
+        {"recording": [0, 0], "start_s": [0.0, 3.5], "stop_s": [3.0, 6.0],
+         "label": ["rest", "grip"]}
+    )  # fmt: skip
+    with pytest.warns(UserWarning, match="dropped 1 of 6 windows.*not covered"):
+        w = window_recordings(X, fs=1000, window_s=1, annotations=annotations)
+    assert w.target.tolist() == ["rest"] * 3 + ["grip"] * 2
+    assert w.metadata["start_s"].tolist() == [0.0, 1.0, 2.0, 4.0, 5.0]
+    # the window 3-4 s is covered by no annotation ("grip" starts at 3.5 s)
+    assert w.dropped["start_s"].tolist() == [3.0]
+    assert set(w.dropped["reason"]) == {"not covered by one annotation"}
+
+
+def test_the_activity_detector_drops_quiet_windows_with_a_report():
+    from sklearn_semg.preprocessing import window_recordings
+
+    rng = np.random.default_rng(4)
+    burst = rng.standard_normal(4000)
+    burst[1000:2000] *= 0.01  # one quiet second
+    with pytest.warns(UserWarning, match="1 inactive"):
+        w = window_recordings(burst[None], fs=1000, window_s=1, activity=0.5)
+    assert w.metadata["start_s"].tolist() == [0.0, 2.0, 3.0]
+    assert w.dropped["start_s"].tolist() == [1.0]
+
+
+@pytest.mark.parametrize(
+    "kwargs, X, match",
+    [
+        ({"window_s": 2}, [np.zeros((1, 3000)), np.zeros((1, 1500))],
+         r"X\[1\] has 1500 samples \(1.5 s\), fewer than one window"),
+        ({"window_s": 1, "annotations": pd.DataFrame(
+            {"recording": [0], "start_s": [2.0], "stop_s": [9.0], "label": ["x"]})},
+         [np.zeros((1, 3000))], "annotations row 0 spans 2.0 to 9.0 s, outside"),
+        ({"window_s": 1, "annotations": pd.DataFrame(
+            {"recording": [5], "start_s": [0.0], "stop_s": [1.0], "label": ["x"]})},
+         [np.zeros((1, 3000))], "names recording 5"),
+        ({"window_s": 1, "labels": ["a", "b"]}, [np.zeros((1, 3000))],
+         "labels must hold one value per recording"),
+        ({"window_s": 0}, [np.zeros((1, 3000))], "window_s must be a positive"),
+        ({"window_s": 1}, [np.full((1, 3000), np.nan)], r"X\[0\] contains NaN"),
+    ],
+)  # fmt: skip
+def test_window_errors_name_the_parameter_or_the_recording(kwargs, X, match):
+    from sklearn_semg.preprocessing import window_recordings
+
+    with pytest.raises(ValueError, match=match):
+        window_recordings(X, fs=1000, **kwargs)
+
+
+def test_windows_of_real_recordings_cross_validate_by_subject_with_calibration():
+    """Windows of the bundled recordings: groups for GroupKFold and for the
+    per-subject calibration, straight from window_recordings."""
+    import sklearn
+
+    from sklearn_semg import make_recommended_pipeline
+    from sklearn_semg.preprocessing import window_recordings
+
+    data = load_movements()
+    keep = np.flatnonzero(np.isin(data.groups, np.unique(data.groups)[:4]))
+    w = window_recordings(
+        [data.data[i] for i in keep], fs=data.fs, window_s=0.5, step_s=0.5,
+        labels=data.target[keep], subjects=data.groups[keep],
+    )  # fmt: skip
+    assert set(np.unique(w.groups)) == set(np.unique(data.groups)[:4])
+    with sklearn.config_context(enable_metadata_routing=True):
+        pipe = make_recommended_pipeline(fs=data.fs, per_subject=True)
+        scores = cross_val_score(
+            pipe, w.data, w.target, cv=GroupKFold(4), params={"groups": w.groups},
+        )  # fmt: skip
     assert scores.shape == (4,) and scores.mean() > 0.3  # chance 0.2
