@@ -286,3 +286,47 @@ def test_windows_of_real_recordings_cross_validate_by_subject_with_calibration()
             pipe, w.data, w.target, cv=GroupKFold(4), params={"groups": w.groups},
         )  # fmt: skip
     assert scores.shape == (4,) and scores.mean() > 0.3  # chance 0.2
+
+
+# -- majority_vote (issue 14, item 5) ------------------------------------------
+def test_majority_vote_is_causal_within_each_recording():
+    from sklearn_semg.preprocessing import majority_vote
+
+    y = np.array(["a", "b", "b", "a", "b", "a", "a"])
+    rec = np.array([0, 0, 0, 0, 1, 1, 1])
+    voted = majority_vote(y, rec, k=3)
+    # recording 0: a | a,b -> b (tie: most recent) | a,b,b -> b | b,b,a -> b;
+    # recording 1 starts afresh: b | b,a -> a | b,a,a -> a
+    assert voted.tolist() == ["a", "b", "b", "b", "b", "a", "a"]
+    np.testing.assert_array_equal(majority_vote(y, rec, k=1), y)
+    # interleaved recordings: the votes follow each recording's own order
+    order = np.array([0, 4, 1, 5, 2, 6, 3])
+    np.testing.assert_array_equal(
+        majority_vote(y[order], rec[order], k=3), voted[order]
+    )
+    with pytest.raises(ValueError, match="k must be a positive int"):
+        majority_vote(y, rec, k=0)
+    with pytest.raises(ValueError, match="one value per window"):
+        majority_vote(y, rec[:3])
+
+
+def test_majority_vote_inside_subject_wise_cross_validation():
+    """Windows of the bundled recordings (one movement per recording): votes
+    over the last 5 windows of a recording beat the single windows."""
+    from sklearn.model_selection import cross_val_predict
+
+    from sklearn_semg.preprocessing import majority_vote, window_recordings
+
+    data = load_movements()
+    keep = np.flatnonzero(np.isin(data.groups, np.unique(data.groups)[:6]))
+    w = window_recordings(
+        [data.data[i] for i in keep], fs=data.fs, window_s=0.25, step_s=0.125,
+        labels=data.target[keep], subjects=data.groups[keep],
+    )  # fmt: skip
+    pipe = make_pipeline(EMGFeatures(fs=data.fs), StandardScaler(), SVC())
+    y_pred = cross_val_predict(
+        pipe, w.data, w.target, groups=w.groups, cv=GroupKFold(3)
+    )
+    voted = majority_vote(y_pred, w.metadata["recording"], k=5)
+    single, smoothed = np.mean(y_pred == w.target), np.mean(voted == w.target)
+    assert smoothed > single > 0.2  # chance 0.2
