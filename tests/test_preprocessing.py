@@ -192,6 +192,19 @@ def test_the_recommended_pipeline_with_its_filter_cross_validates():
 
 
 # -- window_recordings (issue 14, item 2) -------------------------------------
+def bundled_windows(n_subjects, window_s, step_s):
+    """Windows of the bundled recordings of the first subjects, labelled by
+    their recording's movement, grouped by subject."""
+    from sklearn_semg.preprocessing import window_recordings
+
+    data = load_movements()
+    keep = np.flatnonzero(np.isin(data.groups, np.unique(data.groups)[:n_subjects]))
+    return window_recordings(
+        [data.data[i] for i in keep], fs=data.fs, window_s=window_s, step_s=step_s,
+        labels=data.target[keep], subjects=data.groups[keep],
+    )  # fmt: skip
+
+
 def test_windows_are_the_slices_with_their_times_labels_and_groups():
     from sklearn_semg.preprocessing import window_recordings
 
@@ -271,14 +284,9 @@ def test_windows_of_real_recordings_cross_validate_by_subject_with_calibration()
     import sklearn
 
     from sklearn_semg import make_recommended_pipeline
-    from sklearn_semg.preprocessing import window_recordings
 
     data = load_movements()
-    keep = np.flatnonzero(np.isin(data.groups, np.unique(data.groups)[:4]))
-    w = window_recordings(
-        [data.data[i] for i in keep], fs=data.fs, window_s=0.5, step_s=0.5,
-        labels=data.target[keep], subjects=data.groups[keep],
-    )  # fmt: skip
+    w = bundled_windows(n_subjects=4, window_s=0.5, step_s=0.5)
     assert set(np.unique(w.groups)) == set(np.unique(data.groups)[:4])
     with sklearn.config_context(enable_metadata_routing=True):
         pipe = make_recommended_pipeline(fs=data.fs, per_subject=True)
@@ -315,15 +323,10 @@ def test_majority_vote_inside_subject_wise_cross_validation():
     over the last 5 windows of a recording beat the single windows."""
     from sklearn.model_selection import cross_val_predict
 
-    from sklearn_semg.preprocessing import majority_vote, window_recordings
+    from sklearn_semg.preprocessing import majority_vote
 
-    data = load_movements()
-    keep = np.flatnonzero(np.isin(data.groups, np.unique(data.groups)[:6]))
-    w = window_recordings(
-        [data.data[i] for i in keep], fs=data.fs, window_s=0.25, step_s=0.125,
-        labels=data.target[keep], subjects=data.groups[keep],
-    )  # fmt: skip
-    pipe = make_pipeline(EMGFeatures(fs=data.fs), StandardScaler(), SVC())
+    w = bundled_windows(n_subjects=6, window_s=0.25, step_s=0.125)
+    pipe = make_pipeline(EMGFeatures(fs=w.fs), StandardScaler(), SVC())
     y_pred = cross_val_predict(
         pipe, w.data, w.target, groups=w.groups, cv=GroupKFold(3)
     )
