@@ -11,9 +11,11 @@ This module depends on the library, never the reverse.
 """
 
 import textwrap
-from numbers import Integral, Real
+from numbers import Integral
 
 import numpy as np
+
+from .utils._validation import check_positive
 
 __all__ = ["plot_confusion_matrix", "plot_hht", "plot_history"]
 
@@ -26,14 +28,6 @@ _REFERENCE_KEYS = {
     "val_acc": "valid_acc",
     "learning_rate": "lr",
 }
-
-
-def _positive(value, name):
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, Real) or not value > 0:
-        raise ValueError(f"{name} must be a positive number; got {value!r}.")
-    return float(value)
 
 
 def _check_freq_range(freq_range):
@@ -181,8 +175,8 @@ def plot_hht(
         )
     if not np.all(np.isfinite(arr)):
         raise ValueError("matrix contains NaN or infinite values.")
-    fs = _positive(fs, "fs")
-    duration = _positive(duration, "duration")
+    fs = check_positive(fs, "fs", optional=True)
+    duration = check_positive(duration, "duration", optional=True)
     if n_times is not None and (
         isinstance(n_times, bool) or not isinstance(n_times, Integral) or n_times < 1
     ):
@@ -219,7 +213,7 @@ def plot_hht(
         fig = axes[0].figure
 
     colormap = plt.get_cmap(cmap)
-    top = _positive(vmax, "vmax")
+    top = check_positive(vmax, "vmax", optional=True)
     for c, panel in enumerate(axes):
         data = arr[c].astype(float)
         if log:

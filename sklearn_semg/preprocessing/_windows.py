@@ -1,13 +1,12 @@
 """window_recordings: continuous recordings cut into labelled windows."""
 
 import warnings
-from numbers import Real
 
 import numpy as np
 import pandas as pd
 from sklearn.utils import Bunch
 
-from ..utils._validation import check_recordings
+from ..utils._validation import check_positive, check_recordings
 
 __all__ = ["window_recordings"]
 
@@ -110,9 +109,9 @@ def window_recordings(
     """
     recordings = check_recordings(X, min_n_times=1, estimator_name="window_recordings")
     n = len(recordings)
-    fs = _positive(fs, "fs")
-    window_s = _positive(window_s, "window_s")
-    step_s = window_s if step_s is None else _positive(step_s, "step_s")
+    fs = check_positive(fs, "fs")
+    window_s = check_positive(window_s, "window_s")
+    step_s = window_s if step_s is None else check_positive(step_s, "step_s")
     width, step = int(round(window_s * fs)), int(round(step_s * fs))
     if width < 2 or step < 1:
         raise ValueError(
@@ -129,7 +128,7 @@ def window_recordings(
     subjects = _per_recording(subjects, n, "subjects")
     sessions = _per_recording(sessions, n, "sessions")
     if activity is not None:
-        activity = _positive(activity, "activity")
+        activity = check_positive(activity, "activity")
     segments = _check_annotations(annotations, recordings, fs)
 
     for i, rec in enumerate(recordings):
@@ -199,12 +198,6 @@ def window_recordings(
         dropped=dropped,
         fs=fs,
     )
-
-
-def _positive(value, name):
-    if isinstance(value, bool) or not isinstance(value, Real) or not value > 0:
-        raise ValueError(f"{name} must be a positive number; got {value!r}.")
-    return float(value)
 
 
 def _per_recording(values, n, name):

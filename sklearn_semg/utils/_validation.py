@@ -15,6 +15,7 @@ __all__ = [
     "MIN_N_TIMES",
     "as_real_array",
     "check_label_types",
+    "check_positive",
     "check_recordings",
     "first_non_finite",
     "n_recordings",
@@ -70,6 +71,16 @@ def as_real_array(x, dtype, *, what, expected):
             f"{what} contains non-numeric values, so it is not a numeric array "
             f"({exc}); expected {expected}."
         ) from exc
+
+
+def check_positive(value, name, *, optional=False):
+    """``value`` as a float, or a ValueError naming ``name`` unless it is a
+    positive real number (``None`` passes through when ``optional``)."""
+    if value is None and optional:
+        return None
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not value > 0:
+        raise ValueError(f"{name} must be a positive number; got {value!r}.")
+    return float(value)
 
 
 def first_non_finite(arr):
