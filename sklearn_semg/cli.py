@@ -1100,19 +1100,15 @@ def _source_recordings(folder, files):
     """The source recording of each .npz file, read from the index.csv that
     ``hht`` writes beside them (columns npz_file, source_file); None without
     one. A file the index does not name is its own recording."""
-    import pandas as pd
+    from .datasets._hht_dir import read_hht_index
 
-    index = folder / "index.csv"
-    if not index.is_file():
+    table = read_hht_index(folder)
+    if table is None:
         return None
-    try:
-        table = pd.read_csv(index, dtype=str, keep_default_na=False)
-    except (OSError, ValueError, UnicodeDecodeError) as exc:
-        raise CLIError(f"could not read {str(index)!r}: {exc}") from None
     if not {"npz_file", "source_file"} <= set(table.columns):
         _warn(
-            f"{str(index)!r} has no columns npz_file and source_file; each .npz "
-            "file is taken as its own recording."
+            f"{str(folder / 'index.csv')!r} has no columns npz_file and "
+            "source_file; each .npz file is taken as its own recording."
         )
         return None
     source = dict(zip(table["npz_file"], table["source_file"], strict=True))
@@ -1508,12 +1504,12 @@ def _load_model(path, trust_pickle=False):
     warning. A bare estimator's input kind is read from its first step
     (``"hht"``: raw recordings).
     """
-    from .persistence import _is_model_file, load_model, model_metadata
+    from .persistence import _is_model_file, _load
 
     file = Path(path)
     if _is_model_file(file):
         try:
-            return load_model(file), model_metadata(file)
+            return _load(file)
         except ValueError as exc:
             raise CLIError(f"MODEL: {exc}") from None
     if not trust_pickle:

@@ -312,12 +312,17 @@ def load_model(path, *, trusted=None):
         such), is damaged, was written by a newer format version, or refers
         to types that are not trusted.
     """
+    return _load(path, trusted)[0]
+
+
+def _load(path, trusted=None):
+    """(estimator, metadata) of a model file, reading it once."""
     import safetensors.numpy
     import skops.io
 
     path = Path(path)
     members = _read_members(path)
-    _header(path, members[_HEADER])
+    metadata = _header(path, members[_HEADER])["metadata"]
     allowed = set(TRUSTED_TYPES) | set(_check_trusted(trusted))
     graph_bytes = members[_GRAPH]
     _check_graph_archive(path, graph_bytes)
@@ -346,7 +351,7 @@ def load_model(path, *, trusted=None):
         arrays = safetensors.numpy.load(members[_ARRAYS])
     except Exception as exc:
         raise _damaged(path, f"{_GRAPH} or {_ARRAYS}", exc) from exc
-    return _rebuild(graph, arrays, path)
+    return _rebuild(graph, arrays, path), metadata
 
 
 def _never_trusted(names):

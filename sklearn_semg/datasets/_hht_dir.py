@@ -513,22 +513,31 @@ _INDEXED = {"muscle": "", "gender": "", "movement": ""}
 INDEX_NAME = "index.csv"
 
 
+def read_hht_index(folder, *, hint=""):
+    """The folder's ``index.csv`` (as ``sklearn-semg hht`` writes it) as a
+    table of strings, or None without one. An unreadable index is a
+    ValueError naming it (``hint`` ends the message)."""
+    index = Path(folder) / INDEX_NAME
+    if not index.is_file():
+        return None
+    try:
+        return pd.read_csv(index, dtype=str, keep_default_na=False)
+    except (OSError, ValueError, UnicodeDecodeError) as exc:
+        raise ValueError(
+            f"{str(index)!r} could not be read as a CSV ({exc}); fix or remove it"
+            f"{hint}."
+        ) from None
+
+
 def _index_labels(folder):
     """``{npz file name: label}`` of the folder's index.csv (columns
     ``npz_file`` and ``label``); empty without one. An unreadable index is an
     error naming it: labels silently read from the names instead would be
     wrong."""
-    index = folder / INDEX_NAME
-    if not index.is_file():
-        return {}
-    try:
-        table = pd.read_csv(index, dtype=str, keep_default_na=False)
-    except (OSError, ValueError, UnicodeDecodeError) as exc:
-        raise ValueError(
-            f"{str(index)!r} could not be read as a CSV ({exc}); fix or remove it, "
-            "or pass labels='names' to read the labels from the file names."
-        ) from None
-    if not {"npz_file", "label"} <= set(table.columns):
+    table = read_hht_index(
+        folder, hint=", or pass labels='names' to read the labels from the file names"
+    )
+    if table is None or not {"npz_file", "label"} <= set(table.columns):
         return {}
     return {
         name: label.strip()
