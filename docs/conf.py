@@ -319,6 +319,7 @@ _SHARED_DATA = Path(
 # Examples that need a sub-folder of the shared data, run only when it exists.
 _NEEDS_SHARED = {
     "plot_fatigue_biceps.py": "biceps_fatigue",
+    "plot_fatigue_continuous.py": "biceps_fatigue",
     "plot_method1_real_data.py": "muscletracker",
 }
 _skipped = [

@@ -30,6 +30,7 @@ EXPECTED_OUTPUT = {
     "plot_method2_checkpoints.py": r"same validation losses as the resumed run: True",
     "plot_compare_methods.py": r"best: method [12]: .*\n.*subject-wise accuracy",
     "plot_fatigue_biceps.py": r"method 1: HHT \+ frozen CNN \+ SVC +\d\.\d\d",
+    "plot_fatigue_continuous.py": r"\+ majority vote \(k=5\) +\d\.\d\d +\d\.\d\d",
     "plot_npz_folder_predict.py": (
         r"Test_001\.npz: [MF]_(full|half|invalid) \(confidence: \d\.\d{4}\)"
     ),
@@ -37,7 +38,10 @@ EXPECTED_OUTPUT = {
 
 #: Examples that stop with an error without their sub-folder of the shared
 #: data (the others fall back to the bundled data).
-NEEDS_SHARED = {"plot_fatigue_biceps.py": "biceps_fatigue"}
+NEEDS_SHARED = {
+    "plot_fatigue_biceps.py": "biceps_fatigue",
+    "plot_fatigue_continuous.py": "biceps_fatigue",
+}
 
 #: Seconds an example may take in quick mode before the test fails.
 TIMEOUT = 300

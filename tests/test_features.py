@@ -7,7 +7,7 @@ from sklearn.model_selection import StratifiedKFold, cross_val_score
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-from sklearn_semg.features import EMGFeatures, HHTFeatures
+from sklearn_semg.features import FEATURE_SETS, EMGFeatures, HHTFeatures
 
 FS = 1000.0
 DEFAULT_EMG = ["mav", "rms", "wl", "zc", "ssc", "var", "mnf", "mdf"]
@@ -165,6 +165,8 @@ def test_emg_flat_channel_gives_zeros_not_nan():
         ([], r"non-empty list"),
         (["rms", "rms"], r"lists 'rms' more than once"),
         ([3], r"unknown feature 3"),
+        ("tdspd", r"unknown feature 'tdspd'.*Did you mean 'tdpsd'\?"),
+        (["td", "tdar"], r"lists 'mav', 'ssc', 'wl', 'zc' more than once"),
     ],
 )
 def test_emg_bad_feature_names(features, match):
@@ -175,11 +177,149 @@ def test_emg_bad_feature_names(features, match):
 def test_emg_bad_parameters():
     X = np.zeros((2, 100))
     with pytest.raises(ValueError, match="'features' parameter of EMGFeatures"):
-        EMGFeatures(features="rms").fit(X)
+        EMGFeatures(features=7).fit(X)
+    with pytest.raises(ValueError, match="'ar_order' parameter of EMGFeatures"):
+        EMGFeatures(features="tdar", ar_order=0).fit(X)
     with pytest.raises(ValueError, match="'threshold' parameter of EMGFeatures"):
         EMGFeatures(threshold=-0.1).fit(X)
     with pytest.raises(ValueError, match="'fs' parameter of EMGFeatures"):
         EMGFeatures(fs=0).fit(X)
+
+
+# ------------------------------------------------------- named feature sets
+def test_emg_feature_sets_expand_in_place(semg_factory):
+    X, _ = semg_factory(3, n_channels=2, n_times=400)
+    names = {
+        "td": ["mav", "zc", "ssc", "wl"],
+        "tdar": ["mav", "zc", "ssc", "wl", "ar1", "ar2", "ar3", "ar4"],
+        "tdpsd": [
+            "log_m0",
+            "log_m0_m2",
+            "log_m0_m4",
+            "sparseness",
+            "irregularity",
+            "wl_ratio",
+        ],
+        "ls4": ["ls", "mfl", "msr", "wamp"],
+        "hjorth": ["activity", "mobility", "complexity"],
+        "default": DEFAULT_EMG,
+    }
+    for name, columns in names.items():
+        feats = EMGFeatures(features=name).fit(X)
+        assert feats.channel_feature_names_.tolist() == columns, name
+        out = feats.transform(X)
+        assert out.shape == (3, 2 * len(columns))
+        assert np.all(np.isfinite(out))
+    assert sorted(FEATURE_SETS) == sorted(names)
+    # sets mix with single features, in the order given; ar_order sets the columns
+    feats = EMGFeatures(features=["hjorth", "rms", "tdar"], ar_order=2).fit(X)
+    assert feats.get_feature_names_out()[:9].tolist() == [
+        "ch0_activity",
+        "ch0_mobility",
+        "ch0_complexity",
+        "ch0_rms",
+        "ch0_mav",
+        "ch0_zc",
+        "ch0_ssc",
+        "ch0_wl",
+        "ch0_ar1",
+    ]
+    assert feats.transform(X).shape == (3, 2 * 10)
+    # the td columns are the default ones, computed the same way
+    default = _as_dict(EMGFeatures().fit(X), EMGFeatures().fit_transform(X)[1])
+    td_est = EMGFeatures(features="td").fit(X)
+    td = _as_dict(td_est, td_est.transform(X)[1])
+    for name, value in td.items():
+        assert value == default[name]
+
+
+def test_emg_autoregressive_coefficients_by_hand():
+    x = np.array([1.0, 2.0, 3.0, 4.0])
+    # biased autocorrelation: r0 = 30/4, r1 = 20/4, r2 = 11/4
+    r0, r1, r2 = 7.5, 5.0, 2.75
+    one = EMGFeatures(features="ar", ar_order=1, min_n_times=2).fit_transform([x])
+    np.testing.assert_allclose(one, [[r1 / r0]])
+    two = EMGFeatures(features="ar", ar_order=2, min_n_times=2).fit_transform([x])
+    det = r0 * r0 - r1 * r1
+    np.testing.assert_allclose(
+        two, [[(r1 * r0 - r1 * r2) / det, (r0 * r2 - r1 * r1) / det]]
+    )
+    # a long AR(2) process gives back its coefficients
+    rng = np.random.default_rng(0)
+    e = rng.standard_normal(20_000)
+    y = np.zeros_like(e)
+    for k in range(2, len(y)):
+        y[k] = 1.2 * y[k - 1] - 0.5 * y[k - 2] + e[k]
+    got = EMGFeatures(features="ar", ar_order=3).fit_transform([y])[0]
+    np.testing.assert_allclose(got, [1.2, -0.5, 0.0], atol=0.03)
+
+
+def test_emg_tdpsd_by_hand():
+    x = np.array([0.0, 1.0, 2.0, 2.0, 1.0])
+    # dx = [1, 1, 0, -1], d2x = [0, -1, -1]: sums of squares 10, 3, 2
+    m0, m2, m4 = (10 * s**0.05 for s in (10.0, 3.0, 2.0))  # sqrt(s) ** 0.1 / 0.1
+    est = EMGFeatures(features="tdpsd", min_n_times=2).fit([x])
+    got = _as_dict(est, est.transform([x])[0])
+    assert got["ch0_log_m0"] == pytest.approx(np.log(m0))
+    assert got["ch0_log_m0_m2"] == pytest.approx(np.log(m0 - m2))
+    assert got["ch0_log_m0_m4"] == pytest.approx(np.log(m0 - m4))
+    assert got["ch0_sparseness"] == pytest.approx(
+        np.log(m0 / np.sqrt((m0 - m2) * (m0 - m4)))
+    )
+    assert got["ch0_irregularity"] == pytest.approx(m2 / np.sqrt(m0 * m4))
+    assert got["ch0_wl_ratio"] == pytest.approx(np.log(3 / 2))
+    # a fast-alternating signal: m2 > m0, the logarithm of the absolute difference
+    z = np.array([1.0, -1.0, 2.0, 0.0])  # sums of squares 6, 17, 50
+    m0, m2, m4 = (10 * s**0.05 for s in (6.0, 17.0, 50.0))
+    est = EMGFeatures(features=["log_m0_m2", "sparseness"], min_n_times=2).fit([z])
+    np.testing.assert_allclose(
+        est.transform([z])[0],
+        [np.log(m2 - m0), np.log(m0 / np.sqrt((m2 - m0) * (m4 - m0)))],
+    )
+
+
+def test_emg_ls4_and_hjorth_by_hand():
+    x = np.array([3.0, 1.0, 2.0])
+    est = EMGFeatures(features=["ls", "mfl", "msr"], min_n_times=2).fit([x])
+    # sorted [1, 2, 3]: b0 = 2, b1 = (0 * 1 + 0.5 * 2 + 1 * 3) / 3 = 4 / 3, and
+    # half the mean absolute difference of the pairs (1 + 2 + 1) / 3 / 2 = 2 / 3
+    # dx = [-2, 1]: sqrt(5)
+    np.testing.assert_allclose(
+        est.transform([x])[0],
+        [2 / 3, np.log10(np.sqrt(5)), (np.sqrt(3) + 1 + np.sqrt(2)) / 3],
+    )
+    # the L-scale is half the mean absolute difference of two samples
+    r = np.random.default_rng(1).standard_normal(301)
+    half_gini = np.abs(r[:, None] - r[None, :]).sum() / (301 * 300) / 2
+    assert EMGFeatures(features="ls").fit_transform([r])[0, 0] == pytest.approx(
+        half_gini
+    )
+
+    y = np.array([0.0, 1.0, 2.0, 2.0, 1.0])
+    # var(y) = 2.8 / 5, var(dy) = 2.75 / 4, var(d2y) = (6 / 9) / 3
+    activity, var_d1, var_d2 = 0.56, 0.6875, 2 / 9
+    mobility = np.sqrt(var_d1 / activity)
+    est = EMGFeatures(features="hjorth", min_n_times=2).fit([y])
+    np.testing.assert_allclose(
+        est.transform([y])[0],
+        [activity, mobility, np.sqrt(var_d2 / var_d1) / mobility],
+    )
+    # a pure sine: mobility 2 sin(pi f / fs), complexity 1
+    s = _sine(50.0, amplitude=2.0)
+    activity, mobility, complexity = EMGFeatures(features="hjorth").fit_transform([s])[
+        0
+    ]
+    assert activity == pytest.approx(2.0, rel=1e-3)
+    assert mobility == pytest.approx(2 * np.sin(np.pi * 50 / FS), rel=1e-3)
+    assert complexity == pytest.approx(1.0, rel=1e-3)
+
+
+def test_emg_feature_sets_on_flat_channels_are_finite():
+    flat = np.vstack([np.zeros(300), np.full(300, 2.0)])
+    for name in FEATURE_SETS:
+        out = EMGFeatures(features=name).fit_transform(flat)
+        assert np.all(np.isfinite(out)), name
+        np.testing.assert_array_equal(out[0], 0.0)
 
 
 # ================================================================ HHTFeatures
@@ -487,3 +627,27 @@ def test_marginal_spectrum_bad_input():
     ms = MarginalSpectrum().fit(M)
     with pytest.raises(ValueError, match="expecting 32 features"):
         ms.transform(np.ones((3, 8, 5)))
+
+
+def test_feature_sets_on_real_recordings(biceps_fatigue_dir, muscletracker_dir):
+    from sklearn_semg.datasets import load_biceps_fatigue, load_muscletracker
+
+    bunch = load_biceps_fatigue(biceps_fatigue_dir)
+    early, late = (
+        bunch.data[bunch.target == "early"],
+        bunch.data[bunch.target == "late"],
+    )
+    hjorth = EMGFeatures(fs=bunch.fs, features="hjorth").fit(bunch.data)
+    e, lt = hjorth.transform(early), hjorth.transform(late)
+    # fatigue: the amplitude rises and the frequency content, hence the
+    # mobility (2 sin(pi f / fs) for a sine), falls
+    assert np.median(lt[:, 0]) > np.median(e[:, 0])
+    assert np.median(lt[:, 1]) < np.median(e[:, 1]) - 0.02
+
+    mio = load_muscletracker(muscletracker_dir)
+    X = [rec - rec.mean(axis=1, keepdims=True) for rec in mio.data[:40]]
+    for name in FEATURE_SETS:
+        out = EMGFeatures(fs=mio.fs, features=name, threshold=0.05).fit_transform(X)
+        assert out.shape[0] == 40 and np.all(np.isfinite(out)), name
+        # no column is constant across real recordings
+        assert np.all(out.std(axis=0) > 0), name
