@@ -37,7 +37,9 @@ it is absent.
 # -----------------------------
 #
 # One column of raw 12-bit ADC counts at 1000 Hz; the mid-scale 2048 is the
-# zero of the signal.
+# zero of the signal. :func:`~sklearn_semg.datasets.read_recording` reads
+# text files (one column per channel) as well as EDF/BDF and WFDB files;
+# a text file does not store its sampling rate, so ``fs`` is given.
 
 import os
 import sys
@@ -56,6 +58,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 from sklearn_semg import EMGFeatures, SEMGFilter, SubjectStandardScaler
+from sklearn_semg.datasets import read_recording
 from sklearn_semg.preprocessing import majority_vote, window_recordings
 
 
@@ -80,10 +83,10 @@ if not file.is_file():
         "this example."
     )
 
-fs = 1000.0
-raw = np.loadtxt(file) - 2048.0
-recording = raw[np.newaxis, np.newaxis]  # one recording, one channel
-duration = raw.size / fs
+rec = read_recording(file, fs=1000.0)
+fs = rec.fs
+recording = (rec.data - 2048.0)[np.newaxis]  # one recording, one channel
+duration = recording.shape[-1] / fs
 print(f"one recording of {duration:.1f} s at {fs:g} Hz")
 
 # %%

@@ -222,10 +222,6 @@ def _expected_failed_checks(estimator):
             **EXPECTED_FAILED_CHECKS["HHTTransformer"],
             "check_estimators_overwrite_params": in_place,
             "check_dont_overwrite_parameters": in_place,
-            "check_transformer_preserve_dtypes": "Pipeline.set_output, which this "
-            "check calls, needs set_output on every step, and HHTTransformer has "
-            "none yet (it has no get_feature_names_out); HHTTransformer alone "
-            "passes this check above.",
         }
     return EXPECTED_FAILED_CHECKS.get(type(estimator).__name__, {})
 

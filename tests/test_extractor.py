@@ -531,3 +531,23 @@ def test_model_fitted_on_a_missing_cuda_index_loads_on_cpu(monkeypatch, hht_imag
     with pytest.warns(UserWarning, match="fitted on cuda:1"):
         loaded = pickle.loads(payload)
     assert loaded.device_ == torch.device("cpu")
+
+
+def test_feature_names_and_pandas_output(hht_images):
+    import pandas as pd
+
+    M, _ = hht_images
+    cnn = CNNFeatureExtractor(**SMALL, random_state=0).fit(M)
+    names = cnn.get_feature_names_out()
+    assert names.tolist() == [f"cnn{k}" for k in range(cnn.n_features_out_)]
+    # input_features name the input channels: checked against them
+    n_channels = cnn.input_shape_[0]
+    channels = [f"c{k}" for k in range(n_channels)]
+    assert cnn.get_feature_names_out(channels).tolist() == names.tolist()
+    with pytest.raises(ValueError, match=f"n_channels_ = {n_channels}"):
+        cnn.get_feature_names_out([*channels, "extra"])
+    values = cnn.transform(M)
+    frame = cnn.set_output(transform="pandas").transform(M)
+    assert isinstance(frame, pd.DataFrame)
+    assert frame.columns.tolist() == names.tolist()
+    np.testing.assert_array_equal(frame.to_numpy(), values)

@@ -651,3 +651,22 @@ def test_feature_sets_on_real_recordings(biceps_fatigue_dir, muscletracker_dir):
         assert out.shape[0] == 40 and np.all(np.isfinite(out)), name
         # no column is constant across real recordings
         assert np.all(out.std(axis=0) > 0), name
+
+
+def test_marginal_spectrum_feature_names():
+    from sklearn_semg import MarginalSpectrum
+
+    M = np.random.default_rng(0).random((4, 2, 8, 5))
+    est = MarginalSpectrum(n_bands=4).fit(M)
+    names = est.get_feature_names_out(["FDS", "EDC"])
+    assert names.tolist() == [
+        f"{c}_marginal{b}" for c in ("FDS", "EDC") for b in range(4)
+    ]
+    assert len(MarginalSpectrum().fit(M).get_feature_names_out()) == 2 * 8
+    one = MarginalSpectrum().fit(M[:, 0])  # (n, F, T): one channel
+    assert one.get_feature_names_out()[:2].tolist() == [
+        "ch0_marginal0",
+        "ch0_marginal1",
+    ]
+    with pytest.raises(ValueError, match="n_channels_ = 2"):
+        est.get_feature_names_out(["only one"])

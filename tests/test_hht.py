@@ -337,3 +337,39 @@ def test_long_recording_memory_grows_by_a_few_dozen_signal_lengths():
     peak_4, bytes_4 = _hht_peak_memory(4)
     per_signal_length = (peak_4 - peak_1) / (bytes_4 - bytes_1)
     assert 11 <= per_signal_length < 40, per_signal_length
+
+
+def test_feature_names_of_the_matrices_and_their_pandas_table(semg_factory):
+    import pandas as pd
+    import sklearn
+
+    X, _ = semg_factory(3, n_channels=2, n_times=300)
+    hht = HHTTransformer(fs=1000, n_freq_bins=4, n_time_bins=3, max_imf=3).fit(X)
+    # matrices: one name per channel, the next step's input_features
+    assert hht.get_feature_names_out().tolist() == ["ch0", "ch1"]
+    assert hht.get_feature_names_out(["FDS", "EDC"]).tolist() == ["FDS", "EDC"]
+    with pytest.raises(ValueError, match="n_channels_ = 2.*got 3 name"):
+        hht.get_feature_names_out(["a", "b", "c"])
+    # set_output leaves matrices as arrays ...
+    assert isinstance(hht.set_output(transform="pandas").transform(X), np.ndarray)
+    # ... and gives a flattened table as a DataFrame, columns in output order
+    flat = HHTTransformer(
+        fs=1000, n_freq_bins=4, n_time_bins=3, max_imf=3, flatten=True
+    ).fit(X)
+    names = flat.get_feature_names_out(["FDS", "EDC"])
+    assert len(names) == 2 * 4 * 3
+    assert names[:4].tolist() == ["FDS_f0_t0", "FDS_f0_t1", "FDS_f0_t2", "FDS_f1_t0"]
+    assert names[12] == "EDC_f0_t0"
+    values = flat.transform(X)
+    frame = flat.set_output(transform="pandas").transform(X)
+    assert isinstance(frame, pd.DataFrame)
+    assert frame.columns.tolist() == flat.get_feature_names_out().tolist()
+    np.testing.assert_array_equal(frame.to_numpy(), values)
+    # cell (channel 1, row 2, column 1) is where its name says
+    matrices = hht.transform(X)
+    assert frame["ch1_f2_t1"].tolist() == matrices[:, 1, 2, 1].tolist()
+    # the global setting works as well, and "default" goes back to arrays
+    flat.set_output(transform="default")
+    with sklearn.config_context(transform_output="pandas"):
+        assert isinstance(flat.transform(X), pd.DataFrame)
+    assert isinstance(flat.transform(X), np.ndarray)

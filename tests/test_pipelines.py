@@ -8,6 +8,7 @@ import warnings
 
 import joblib
 import numpy as np
+import pandas as pd
 import pytest
 import torch
 from numpy.testing import assert_array_equal
@@ -318,3 +319,63 @@ def test_no_thread_oversubscription_in_worker_function():
 
 def _threads_and_pid():
     return torch.get_num_threads(), os.getpid()
+
+
+def _shipped_pipelines(fs):
+    from sklearn_semg import make_end_to_end_pipeline, make_recommended_pipeline
+
+    hht = dict(HHT_PARAMS)
+    return {
+        "recommended": make_recommended_pipeline(fs=fs, n_freq_bins=16, random_state=0),
+        "recommended+filter": make_recommended_pipeline(
+            fs=fs, n_freq_bins=16, filter=True, random_state=0
+        ),
+        "cnn-svm": make_cnn_svm_pipeline(
+            fs=fs, hht_params=hht, **SMALL_CNN, random_state=0
+        ),
+        "end-to-end": make_end_to_end_pipeline(
+            fs=fs,
+            hht_params=hht,
+            max_epochs=1,
+            verbose=0,
+            random_state=0,
+            module__base_channels=4,
+            module__num_layers=2,
+            train_split=None,
+        ),
+    }
+
+
+@pytest.mark.parametrize(
+    "name", ["recommended", "recommended+filter", "cnn-svm", "end-to-end"]
+)
+def test_feature_names_and_pandas_output_end_to_end(name):
+    """Every shipped pipeline names what its classifier sees (the columns of
+    a feature table, or the channels of the matrices), and
+    set_output(transform="pandas") gives a table as a DataFrame with the same
+    values and predictions (real bundled MioTracker recordings)."""
+    from sklearn_semg.datasets import load_movements
+
+    bunch = load_movements()
+    rows = np.r_[0:8, 200:208]
+    X = np.stack([bunch.data[i][:, :600] for i in rows])
+    y = np.asarray(bunch.target)[rows]
+    pipe = _shipped_pipelines(bunch.fs)[name].fit(X, y)
+    names = pipe[:-1].get_feature_names_out()
+    table = pipe[:-1].transform(X)
+    assert names.dtype == object and len(names) == table.shape[1]
+    assert len(set(names)) == len(names)
+    assert any("ch1" in n for n in names) or name in ("cnn-svm", "end-to-end")
+
+    framed = clone(pipe).set_output(transform="pandas").fit(X, y)
+    frame = framed[:-1].transform(X)
+    if table.ndim > 2:
+        # the network reads matrices: named by channel, never made a table
+        assert names.tolist() == ["ch0", "ch1"]
+        assert isinstance(frame, np.ndarray)
+        np.testing.assert_array_equal(frame, table)
+    else:
+        assert isinstance(frame, pd.DataFrame)
+        assert frame.columns.tolist() == names.tolist()
+        np.testing.assert_allclose(frame.to_numpy(), table, rtol=1e-5, atol=1e-6)
+    np.testing.assert_array_equal(framed.predict(X), pipe.predict(X))

@@ -333,3 +333,18 @@ def test_majority_vote_inside_subject_wise_cross_validation():
     voted = majority_vote(y_pred, w.metadata["recording"], k=5)
     single, smoothed = np.mean(y_pred == w.target), np.mean(voted == w.target)
     assert smoothed > single > 0.2  # chance 0.2
+
+
+def test_filter_and_decomposer_name_the_channels():
+    from sklearn_semg import EMDDecomposer
+
+    X = np.random.default_rng(0).standard_normal((2, 3, 400))
+    for step in (SEMGFilter(fs=1000.0), EMDDecomposer(max_imf=2)):
+        step.fit(X)
+        assert step.get_feature_names_out().tolist() == ["ch0", "ch1", "ch2"]
+        assert step.get_feature_names_out(list("abc")).tolist() == ["a", "b", "c"]
+        with pytest.raises(ValueError, match="input_features"):
+            step.get_feature_names_out("abc")
+        # their output is not a table: set_output keeps it an array
+        out = step.set_output(transform="pandas").transform(X)
+        assert isinstance(out, np.ndarray)

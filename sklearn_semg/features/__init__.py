@@ -3,7 +3,7 @@
 :class:`EMGFeatures` computes the classic time-domain and spectral baseline
 (MAV, RMS, waveform length, zero crossings, slope sign changes, variance, mean
 and median frequency) and the named feature sets of the field
-(:data:`FEATURE_SETS`: Hudgins TD, TDAR, TD-PSD, LS4, Hjorth); :class:`HHTFeatures` reads features off the Hilbert
+(:data:`~sklearn_semg.features.FEATURE_SETS`: Hudgins TD, TDAR, TD-PSD, LS4, Hjorth); :class:`HHTFeatures` reads features off the Hilbert
 spectrum (relative band energies, instantaneous mean and median frequency and
 their trend over time, IMF energies) from raw recordings;
 :class:`MarginalSpectrum` reads the marginal Hilbert spectrum off the matrices

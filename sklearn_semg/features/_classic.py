@@ -10,7 +10,7 @@ from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
 from sklearn.utils._param_validation import Interval
 from sklearn.utils.validation import check_is_fitted
 
-from ..utils._base import RecordingsMixin
+from ..utils._base import RecordingsMixin, channel_names
 from ..utils._validation import MIN_N_TIMES, first_non_finite
 
 __all__ = ["EMGFeatures", "FEATURE_SETS"]
@@ -42,31 +42,6 @@ _SPECTRAL = frozenset({"mnf", "mdf", "pkf"})
 _LENGTH_DEPENDENT = frozenset({"wl", "zc", "ssc", "wamp"})
 #: Exponent of the power transform of the TD-PSD moments (Al-Timemy et al.).
 _TDPSD_LAMBDA = 0.1
-
-
-def _channel_names(input_features, n_channels, estimator_name):
-    """Channel prefixes of the output feature names.
-
-    ``input_features`` of the feature transformers name the channels, since the
-    columns of their input are time samples, not features.
-    """
-    if input_features is None:
-        return [f"ch{c}" for c in range(n_channels)]
-    if isinstance(input_features, str):
-        raise ValueError(
-            f"{estimator_name}.get_feature_names_out: input_features must be a list "
-            f"of {n_channels} channel name(s), one per channel; got the string "
-            f"{input_features!r}."
-        )
-    names = [str(name) for name in input_features]
-    if len(names) != n_channels:
-        raise ValueError(
-            f"{estimator_name}.get_feature_names_out: input_features should have "
-            f"length equal to the number of channels seen at fit, n_channels_ = "
-            f"{n_channels} (one name per channel: the columns of X are time "
-            f"samples, not features); got {len(names)} name(s)."
-        )
-    return names
 
 
 def _median_frequency(freqs, power):
@@ -305,7 +280,7 @@ class _PerChannelFeatures(RecordingsMixin, TransformerMixin, BaseEstimator):
             or ``"ch0_hht_mdf"``.
         """
         check_is_fitted(self)
-        channels = _channel_names(input_features, self.n_channels_, type(self).__name__)
+        channels = channel_names(input_features, self.n_channels_, type(self).__name__)
         return np.asarray(
             [f"{ch}_{name}" for ch in channels for name in self.channel_feature_names_],
             dtype=object,
@@ -371,7 +346,7 @@ class EMGFeatures(_PerChannelFeatures):
       ``mobility(dx) / mobility(x)`` (variances with ``ddof=0``).
 
     Named feature sets, accepted by ``features=`` alone or in a list with
-    other sets and feature names (:data:`FEATURE_SETS` holds them):
+    other sets and feature names (:data:`~sklearn_semg.features.FEATURE_SETS` holds them):
 
     - ``"default"``: ``mav, rms, wl, zc, ssc, var, mnf, mdf``.
     - ``"td"``: Hudgins' time-domain set (Hudgins et al. 1993),

@@ -7,6 +7,8 @@ from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
 from sklearn.utils._param_validation import Interval
 from sklearn.utils.validation import check_array, check_is_fitted
 
+from ..utils._base import channel_names
+
 __all__ = ["MarginalSpectrum"]
 
 
@@ -150,6 +152,32 @@ class MarginalSpectrum(TransformerMixin, BaseEstimator):
             )
         bands = self._bands(M) / self.scale_
         return np.log(bands + self.floor) if self.log else bands
+
+    def get_feature_names_out(self, input_features=None):
+        """Names of the output columns, ``"{channel}_marginal{band}"``.
+
+        Parameters
+        ----------
+        input_features : array-like of str or None, default=None
+            Channel names of the matrices, one per channel (what
+            :class:`~sklearn_semg.HHTTransformer` names its output); ``None``
+            names them ``ch0, ch1, ...``.
+
+        Returns
+        -------
+        feature_names_out : ndarray of str objects
+            ``n_channels * n_bands`` names in the order of the columns, band 0
+            the lowest frequency.
+        """
+        check_is_fitted(self)
+        shape = tuple(self.input_shape_)
+        n_channels = shape[0] if len(shape) == 3 else 1
+        n_bands = self.n_bands if self.n_bands is not None else shape[-2]
+        channels = channel_names(input_features, n_channels, type(self).__name__)
+        return np.asarray(
+            [f"{ch}_marginal{b}" for ch in channels for b in range(n_bands)],
+            dtype=object,
+        )
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

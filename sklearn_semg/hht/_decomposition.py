@@ -20,7 +20,7 @@ from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
-from ..utils._base import RecordingsMixin
+from ..utils._base import ChannelOutputMixin, RecordingsMixin
 from ..utils._validation import MIN_N_TIMES
 from ._cache import RecordingCache, recording_key
 from ._emd import (
@@ -320,7 +320,13 @@ class DecomposingMixin(RecordingsMixin):
         return results
 
 
-class EMDDecomposer(DecomposingMixin, TransformerMixin, BaseEstimator):
+class EMDDecomposer(
+    ChannelOutputMixin,
+    DecomposingMixin,
+    TransformerMixin,
+    BaseEstimator,
+    auto_wrap_output_keys=None,
+):
     """Empirical mode decomposition of raw recordings, once, for every HHT view.
 
     The first step of a pipeline whose later steps read the Hilbert-Huang
@@ -381,9 +387,10 @@ class EMDDecomposer(DecomposingMixin, TransformerMixin, BaseEstimator):
     -----
     ``transform`` returns a 1-D object array of
     :class:`~sklearn_semg.hht.Decomposition`, one per recording (recordings
-    may differ in length, so the IMFs do not fit one numeric array). Only the HHT steps of this package read it; it is not a
-    feature table, so the step has no feature names and ``set_output``
-    leaves it unchanged.
+    may differ in length, so the IMFs do not fit one numeric array). Only the
+    HHT steps of this package read it; it is not a feature table:
+    ``get_feature_names_out`` names its channels (the next step's
+    ``input_features``) and ``set_output`` leaves it unchanged.
 
     Examples
     --------
@@ -517,23 +524,6 @@ class EMDDecomposer(DecomposingMixin, TransformerMixin, BaseEstimator):
             d.shared = True
             out[i] = d
         return out
-
-    def set_output(self, *, transform=None):
-        """Accept any output setting and leave the output unchanged.
-
-        The decompositions are not a feature table; ``Pipeline.set_output``
-        configures the steps after this one.
-
-        Parameters
-        ----------
-        transform : {"default", "pandas", "polars"} or None, default=None
-            Ignored.
-
-        Returns
-        -------
-        self : EMDDecomposer
-        """
-        return self
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

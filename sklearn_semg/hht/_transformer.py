@@ -7,6 +7,7 @@ import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
 from sklearn.utils._param_validation import Interval, StrOptions
 
+from ..utils._base import ChannelOutputMixin
 from ..utils._validation import MIN_N_TIMES, first_non_finite
 from ._decomposition import DECOMPOSITION_CONSTRAINTS, DecomposingMixin
 from ._spectrum import hilbert_spectrum
@@ -40,7 +41,13 @@ def _decomposition_hht(
     return (out,)
 
 
-class HHTTransformer(DecomposingMixin, TransformerMixin, BaseEstimator):
+class HHTTransformer(
+    ChannelOutputMixin,
+    DecomposingMixin,
+    TransformerMixin,
+    BaseEstimator,
+    auto_wrap_output_keys=None,
+):
     """Raw sEMG recordings to Hilbert-Huang time-frequency matrices.
 
     Each channel of each recording is decomposed into intrinsic mode functions
@@ -118,7 +125,8 @@ class HHTTransformer(DecomposingMixin, TransformerMixin, BaseEstimator):
     flatten : bool, default=False
         If True, ``transform`` returns a 2-D array
         ``(n_recordings, n_channels * n_freq_bins * n_time_bins)`` for
-        scikit-learn steps that expect one row per sample.
+        scikit-learn steps that expect one row per sample, named by
+        ``get_feature_names_out`` and wrapped as ``set_output`` asks.
     memory : str, path-like, joblib.Memory or None, default=None
         Cache of the decomposition and of the matrices of each recording,
         keyed by its samples and every setting that changes them (see
@@ -329,8 +337,38 @@ class HHTTransformer(DecomposingMixin, TransformerMixin, BaseEstimator):
             matrices = np.power(matrices, np.float32(self.compression))
         matrices = matrices.astype(np.float32, copy=False)
         if self.flatten:
-            return matrices.reshape(len(matrices), -1)
+            return self._as_configured_table(matrices.reshape(len(matrices), -1))
         return matrices
+
+    def get_feature_names_out(self, input_features=None):
+        """Names of the output: the channels, or the cells when flattened.
+
+        Parameters
+        ----------
+        input_features : array-like of str or None, default=None
+            Channel names, one per channel; ``None`` names them
+            ``ch0, ch1, ...``.
+
+        Returns
+        -------
+        feature_names_out : ndarray of str objects
+            The channel names (each channel's output is a matrix, read by the
+            next step as a whole); with ``flatten=True``, one name per column,
+            ``"{channel}_f{row}_t{column}"`` in the order of the columns (row
+            0 is the lowest frequency).
+        """
+        channels = super().get_feature_names_out(input_features)
+        if not self.flatten:
+            return channels
+        return np.asarray(
+            [
+                f"{ch}_f{f}_t{t}"
+                for ch in channels
+                for f in range(self.n_freq_bins)
+                for t in range(self.n_time_bins)
+            ],
+            dtype=object,
+        )
 
     def _compute(self, items):
         """Matrices of raw recordings or decompositions, before ``_finish``."""

@@ -11,6 +11,7 @@ from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
+from ..utils._base import channel_names
 from ..utils._validation import as_real_array, first_non_finite
 from ._device import resolve_device
 from ._modules import (
@@ -350,6 +351,26 @@ class CNNFeatureExtractor(TransformerMixin, BaseEstimator):
             X, estimator_name=type(self).__name__, expected_shape=self.input_shape_
         )
         return encode(self.encoder_, X, self.batch_size, self.device_)
+
+    def get_feature_names_out(self, input_features=None):
+        """Names of the encoder's outputs, ``"cnn0" .. "cnn{k-1}"``.
+
+        Parameters
+        ----------
+        input_features : array-like of str or None, default=None
+            Channel names of the matrices, one per input channel (checked,
+            not used: every output mixes all channels).
+
+        Returns
+        -------
+        feature_names_out : ndarray of str objects
+            ``n_features_out_`` names.
+        """
+        check_is_fitted(self)
+        channel_names(input_features, self.input_shape_[0], type(self).__name__)
+        return np.asarray(
+            [f"cnn{k}" for k in range(self.n_features_out_)], dtype=object
+        )
 
     def __getstate__(self):
         # Store the weights on the CPU so that a model fitted on a GPU loads on

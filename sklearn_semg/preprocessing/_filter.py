@@ -7,7 +7,7 @@ from scipy import signal
 from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
 from sklearn.utils._param_validation import Interval, StrOptions
 
-from ..utils._base import RecordingsMixin
+from ..utils._base import ChannelOutputMixin, RecordingsMixin
 from ..utils._validation import MIN_N_TIMES
 
 __all__ = ["SEMGFilter"]
@@ -16,7 +16,13 @@ __all__ = ["SEMGFilter"]
 MAINS_FREQUENCIES = (50.0, 60.0)
 
 
-class SEMGFilter(RecordingsMixin, TransformerMixin, BaseEstimator):
+class SEMGFilter(
+    ChannelOutputMixin,
+    RecordingsMixin,
+    TransformerMixin,
+    BaseEstimator,
+    auto_wrap_output_keys=None,
+):
     """Zero-phase band-pass and mains notch filter for raw sEMG.
 
     Every channel of every recording goes through one cascade of
