@@ -12,7 +12,7 @@ from ._svm import CalibratedSVC
 from .features import MarginalSpectrum, SubjectStandardScaler
 from .hht import HHTTransformer
 from .preprocessing import SEMGFilter
-from .utils._base import SEMG_BAND, semg_band
+from .utils.validation import SEMG_BAND, semg_band
 
 __all__ = [
     "make_cnn_svm_pipeline",

@@ -16,6 +16,7 @@ from numbers import Integral
 import numpy as np
 
 from .utils._validation import check_positive
+from .utils.validation import check_freq_range, check_hht_matrices
 
 __all__ = ["plot_confusion_matrix", "plot_hht", "plot_history"]
 
@@ -28,23 +29,6 @@ _REFERENCE_KEYS = {
     "val_acc": "valid_acc",
     "learning_rate": "lr",
 }
-
-
-def _check_freq_range(freq_range):
-    if freq_range is None:
-        return None
-    try:
-        low, high = (float(f) for f in freq_range)
-    except (TypeError, ValueError):
-        raise ValueError(
-            f"freq_range must be None or a pair (f_min, f_max) in Hz; got "
-            f"{freq_range!r}."
-        ) from None
-    if not 0 <= low < high:
-        raise ValueError(
-            f"freq_range must satisfy 0 <= f_min < f_max; got {freq_range!r}."
-        )
-    return low, high
 
 
 def _transformer_axes(transformer, fs, freq_range):
@@ -161,27 +145,25 @@ def plot_hht(
     ['Time (s)', 'Time (s)']
     >>> import matplotlib.pyplot as plt; plt.close(fig)
     """
-    arr = np.asarray(matrix)
-    if arr.dtype.kind not in "biuf":
-        raise ValueError(
-            f"matrix must hold real numbers; got an array of dtype {arr.dtype}."
-        )
-    if arr.ndim == 2:
-        arr = arr[np.newaxis]
-    if arr.ndim != 3 or 0 in arr.shape:
+    if np.ndim(matrix) not in (2, 3) or 0 in np.shape(matrix):
         raise ValueError(
             "matrix must have shape (n_freq_bins, n_time_bins) or (n_channels, "
             f"n_freq_bins, n_time_bins); got shape {np.shape(matrix)}."
         )
-    if not np.all(np.isfinite(arr)):
-        raise ValueError("matrix contains NaN or infinite values.")
+    # one matrix (per channel): the batch of one that check_hht_matrices reads
+    arr = check_hht_matrices(
+        np.asarray(matrix)[np.newaxis],
+        estimator_name="plot_hht",
+        input_name="matrix",
+        dtype=np.float64,
+    )[0]
     fs = check_positive(fs, "fs", optional=True)
     duration = check_positive(duration, "duration", optional=True)
     if n_times is not None and (
         isinstance(n_times, bool) or not isinstance(n_times, Integral) or n_times < 1
     ):
         raise ValueError(f"n_times must be a positive int; got {n_times!r}.")
-    freq_range = _check_freq_range(freq_range)
+    freq_range = check_freq_range(freq_range, fs, estimator_name="plot_hht")
     amplitude = "Amplitude"
     if transformer is not None:
         fs, freq_range, amplitude = _transformer_axes(transformer, fs, freq_range)

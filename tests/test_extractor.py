@@ -126,10 +126,10 @@ def test_pooling_time_keeps_frequency_rows(images):
 @pytest.mark.parametrize(
     "shape, match",
     [
-        ((32,), r"Expected a 3D array \(n, H, W\) or 4D array \(n, C, H, W\).*1D"),
+        ((32,), r"Expected HHT matrices \(n, F, T\) or \(n, C, F, T\).*got a 1D"),
         (
             (2, 1, 1, 16, 16),
-            r"3D array \(n, H, W\) or a 4D array \(n, C, H, W\), got 5 dimensions",
+            r"as a 3D or 4D array, got a 5D array of shape \(2, 1, 1, 16, 16\)",
         ),
         ((0, 16, 16), "0 sample"),
         ((3, 0, 16), "0 feature"),

@@ -622,7 +622,7 @@ def test_marginal_spectrum_bad_input():
     M = np.ones((3, 8, 4))
     with pytest.raises(ValueError, match="n_bands=9 exceeds the 8 frequency rows"):
         MarginalSpectrum(n_bands=9).fit(M)
-    with pytest.raises(ValueError, match="Negative values in data passed to"):
+    with pytest.raises(ValueError, match="MarginalSpectrum: Negative values in X"):
         MarginalSpectrum().fit(-M)
     ms = MarginalSpectrum().fit(M)
     with pytest.raises(ValueError, match="expecting 32 features"):

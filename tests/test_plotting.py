@@ -153,10 +153,19 @@ def test_plot_hht_on_given_axes(save):
         (np.full((4, 4), np.nan), {}, "NaN"),
         (np.ones((4, 4)), {"fs": -1}, "fs must be a positive number; got -1"),
         (np.ones((4, 4)), {"duration": 0}, "duration must be a positive"),
-        (np.ones((4, 4)), {"freq_range": (400, 20)}, "freq_range must satisfy"),
-        (np.ones((4, 4)), {"freq_range": "band"}, "freq_range must be None or a pair"),
+        (
+            np.ones((4, 4)),
+            {"freq_range": (400, 20)},
+            r"'freq_range' parameter of plot_hht must satisfy 0 <= f_min < f_max",
+        ),
+        (
+            np.ones((4, 4)),
+            {"freq_range": (20, 600), "fs": 1000},
+            r"must satisfy 0 <= f_min < f_max <= fs/2 = 500 Hz.*\(20, 450\)",
+        ),
+        (np.ones((4, 4)), {"freq_range": "band"}, "must be None, 'semg'"),
         (np.ones((4, 4)), {"n_times": 0}, "n_times must be a positive int"),
-        (np.array([["a"]]), {}, "real numbers"),
+        (np.array([["a"]]), {}, "plot_hht: matrix contains non-numeric values"),
     ],
 )
 def test_plot_hht_errors(matrix, kwargs, match):

@@ -18,7 +18,7 @@ from importlib import resources
 
 import numpy as np
 
-from ._raw import _muscletracker_bunch, _muscletracker_descr
+from ._base import muscletracker_bunch, muscletracker_descr
 
 __all__ = ["BUNDLED_FILE", "BUNDLED_LICENSE_FILE", "load_movements"]
 
@@ -141,7 +141,7 @@ def load_movements():
         for o, n in zip(arrays["offsets"], arrays["lengths"], strict=True)
     ]
     subject = arrays["subject"]
-    return _muscletracker_bunch(
+    return muscletracker_bunch(
         data=data,
         files=arrays["file"],
         subject=subject,
@@ -149,7 +149,7 @@ def load_movements():
         movement=arrays["movement"],
         gender=arrays["gender"],
         device="miotracker",
-        descr=_muscletracker_descr(
+        descr=muscletracker_descr(
             "miotracker", len(data), len(np.unique(subject)), bundled=True
         ),
         problems=[],

@@ -28,7 +28,7 @@ import numpy as np
 from sklearn.utils import Bunch
 
 from ..utils._validation import check_positive, first_non_finite
-from ._hht_dir import _check_folder
+from ._base import check_folder
 
 __all__ = ["load_recordings", "read_recording"]
 
@@ -620,7 +620,7 @@ def load_recordings(
     ([(2, 3), (2, 2)], ['FDS', 'EDC'], 1000.0)
     """
     if isinstance(paths, (str, os.PathLike)):
-        files = _folder_files(_check_folder(paths, "paths"), pattern)
+        files = _folder_files(check_folder(paths, "paths"), pattern)
     else:
         if pattern is not None:
             raise ValueError(

@@ -18,7 +18,6 @@ import re
 import shutil
 import stat
 import tempfile
-import warnings
 import zipfile
 from numbers import Integral
 from pathlib import Path
@@ -28,7 +27,8 @@ import pandas as pd
 from sklearn.utils import Bunch
 
 from ..utils._io import atomic_write
-from ..utils._validation import first_non_finite
+from ..utils.validation import check_hht_matrices
+from ._base import NOT_UTF8, check_folder, report_problems, utf8_name
 
 __all__ = ["HHT_CLASSES", "load_hht_dir", "save_hht_dir"]
 
@@ -48,50 +48,6 @@ _MOVEMENT_WORDS = (
     ("invalid", "invalid"),
     ("wrong", "invalid"),
 )
-
-
-def _report_problems(problems, *, what, where, strict, stacklevel=3):
-    """Warn about (or, if ``strict``, raise on) files that could not be used.
-
-    ``problems`` is a list of ``(file name, reason)``; all of them go into ONE
-    message so that nothing is dropped silently and the user sees the whole
-    list at once.
-    """
-    if not problems:
-        return
-    listing = "\n".join(f"  - {name}: {reason}" for name, reason in problems)
-    if strict:
-        raise ValueError(
-            f"{what}(strict=True): {len(problems)} file(s) in {where} cannot be "
-            f"used:\n{listing}\nFix or remove them, or pass strict=False to skip "
-            "them with a warning."
-        )
-    warnings.warn(
-        f"{what}: skipped {len(problems)} file(s) in {where} that cannot be "
-        f"used:\n{listing}\nFix or remove them, or pass strict=True to raise an "
-        "error instead. The skipped files are also listed in the `problems` "
-        "field of the result.",
-        UserWarning,
-        stacklevel=stacklevel,
-    )
-
-
-def _check_folder(path, param_name="path"):
-    """Return ``path`` as a Path to an existing directory, or raise."""
-    try:
-        folder = Path(os.fspath(path))
-    except TypeError as exc:
-        raise TypeError(
-            f"{param_name} must be a str or os.PathLike naming a folder; got "
-            f"{type(path).__name__} {path!r}."
-        ) from exc
-    if not folder.exists():
-        raise FileNotFoundError(f"Folder not found: {param_name}={str(folder)!r}.")
-    if not folder.is_dir():
-        raise NotADirectoryError(
-            f"{param_name}={str(folder)!r} is a file; expected a folder."
-        )
-    return folder
 
 
 def _check_shape(shape):
@@ -193,21 +149,6 @@ def parse_hht_filename(name):
 
 
 #: Why a file whose name cannot be written as UTF-8 is skipped.
-NOT_UTF8 = (
-    "its name is not valid UTF-8 (shown escaped); rename it: its name could not "
-    "be written to CSV files and reports"
-)
-
-
-def utf8_name(name):
-    """True if a file name (as Python decoded it) can be written as UTF-8."""
-    try:
-        name.encode("utf-8")
-    except UnicodeEncodeError:
-        return False
-    return True
-
-
 def _unreadable(exc):
     """Why a file could not be read, from the exception its reading raised."""
     if isinstance(exc, OSError) and not isinstance(exc, zipfile.BadZipFile):
@@ -447,7 +388,7 @@ def load_hht_dir(path, *, strict=False, shape=(256, 256), labels="auto"):
     >>> bunch.metadata["file"].tolist(), bunch.target.tolist()
     (['BICEPS_full_M_001.npz', 'BICEPS_half_F_002.npz'], ['M_full', 'F_half'])
     """
-    folder = _check_folder(path)
+    folder = check_folder(path)
     shape = _check_shape(shape)
     if labels not in ("auto", "names"):
         raise ValueError(
@@ -481,7 +422,7 @@ def load_hht_dir(path, *, strict=False, shape=(256, 256), labels="auto"):
             matrices.append(matrix)
             rows.append({"file": file.name, **info})
 
-    _report_problems(
+    report_problems(
         problems, what="load_hht_dir", where=repr(str(folder)), strict=strict
     )
 
@@ -563,32 +504,22 @@ def _check_muscle(muscle):
 
 
 def _check_hht_array(X):
-    X = np.asarray(X)
-    if X.dtype.kind not in "biuf":
-        raise ValueError(f"X must hold real numbers; got an array of dtype {X.dtype}.")
-    if X.ndim == 4:
-        if X.shape[1] != 1:
-            raise ValueError(
-                f"X has {X.shape[1]} channels (shape {X.shape}); an HHT folder "
-                "holds one (n_freq_bins, n_time_bins) matrix per file. Select a "
-                "channel first, e.g. save_hht_dir(path, X[:, 0], labels), or save "
-                "each channel to its own folder."
-            )
-        X = X[:, 0]
-    elif X.ndim != 3:
+    """``X`` as float32 ``(n, F, T)``: one matrix per file."""
+    if np.ndim(X) not in (3, 4):
         raise ValueError(
             "X must be HHT matrices of shape (n_matrices, n_freq_bins, n_time_bins) "
             "or (n_matrices, 1, n_freq_bins, n_time_bins), as returned by "
-            f"HHTTransformer; got an array of shape {X.shape}."
+            f"HHTTransformer; got an array of shape {np.shape(X)}."
         )
-    if X.shape[0] == 0:
-        raise ValueError("X is empty: found 0 matrices, expected at least 1.")
-    bad = first_non_finite(X)
-    if bad is not None:
+    M = check_hht_matrices(X, estimator_name="save_hht_dir")
+    if M.shape[1] != 1:
         raise ValueError(
-            f"X[{bad[0]}] contains NaN or infinite values; expected finite values."
+            f"X has {M.shape[1]} channels (shape {np.shape(X)}); an HHT folder "
+            "holds one (n_freq_bins, n_time_bins) matrix per file. Select a "
+            "channel first, e.g. save_hht_dir(path, X[:, 0], labels), or save "
+            "each channel to its own folder."
         )
-    return X.astype(np.float32, copy=False)
+    return M[:, 0]
 
 
 def _check_labels(labels, n):

@@ -24,7 +24,15 @@ import numpy as np
 import pandas as pd
 from sklearn.utils import Bunch
 
-from ._hht_dir import NOT_UTF8, _check_folder, _report_problems, utf8_name
+from ._base import (
+    MOVEMENT_NAMES,
+    NOT_UTF8,
+    check_folder,
+    muscletracker_bunch,
+    muscletracker_descr,
+    report_problems,
+    utf8_name,
+)
 
 __all__ = [
     "MOVEMENT_NAMES",
@@ -33,26 +41,8 @@ __all__ = [
     "load_recordings_dir",
 ]
 
-#: MuscleTracker movements 1..5, in movement-number order.
-MOVEMENT_NAMES = (
-    "pronation with extended fingers",
-    "flexion",
-    "extension",
-    "pronation with flexed fingers",
-    "relaxation",
-)
-
-#: Sampling rate of MuscleTracker as used by the authors' analysis code.
-MUSCLETRACKER_FS = 1001.0
-
 _DEVICE_FOLDERS = {"miotracker": "Miotracker", "biopac": "Biopac"}
 _MUSCLETRACKER_NAME = re.compile(r"(\d+)_(\d+)_(\d+)\.txt")
-
-_MUSCLETRACKER_CITATION = (
-    '"Surface Electromyography Dataset from Different Movements of the Hand '
-    'using a portable and a non-portable device", E. Morales-Vargas et al. '
-    "Licence: CC0 1.0 Universal (public domain dedication)."
-)
 
 
 def _read_text_columns(file):
@@ -180,7 +170,7 @@ def load_recordings_dir(path, *, pattern="*.txt", strict=False):
     0  a.txt        3           2
     1  b.txt        2           2
     """
-    folder = _check_folder(path)
+    folder = check_folder(path)
     data, rows, problems = [], [], []
     for file in _text_files(folder, pattern):
         if not utf8_name(file.name):
@@ -199,7 +189,7 @@ def load_recordings_dir(path, *, pattern="*.txt", strict=False):
                 "n_channels": recording.shape[0],
             }
         )
-    _report_problems(
+    report_problems(
         problems, what="load_recordings_dir", where=repr(str(folder)), strict=strict
     )
     metadata = pd.DataFrame(rows, columns=["file", "n_times", "n_channels"]).astype(
@@ -238,78 +228,6 @@ def _read_muscletracker_genders(root):
         if code is not None:
             genders[int(participant)] = code
     return genders
-
-
-def _muscletracker_bunch(
-    *, data, files, subject, repetition, movement, gender, device, descr, problems
-):
-    """The Bunch of :func:`load_muscletracker`, shared with ``load_movements``.
-
-    ``gender`` holds ``"M"``, ``"F"`` or ``""`` (unknown).
-    """
-    movement = np.asarray(movement, dtype=np.int64)
-    names = np.asarray(MOVEMENT_NAMES)
-    gender = pd.array(
-        [g if g else pd.NA for g in np.asarray(gender, dtype=str).tolist()],
-        dtype="string",
-    )
-    metadata = pd.DataFrame(
-        {
-            "file": pd.Series(np.asarray(files, dtype=str).tolist(), dtype=object),
-            "subject": np.asarray(subject, dtype=np.int64),
-            "repetition": np.asarray(repetition, dtype=np.int64),
-            "movement": movement,
-            "movement_name": pd.Series(names[movement - 1].tolist(), dtype=object),
-            "gender": gender,
-            "n_times": np.asarray([x.shape[1] for x in data], dtype=np.int64),
-        }
-    )
-    return Bunch(
-        data=data,
-        target=names[movement - 1],
-        target_names=names,
-        groups=metadata["subject"].to_numpy(copy=True),
-        metadata=metadata,
-        fs=MUSCLETRACKER_FS,
-        device=device,
-        DESCR=descr,
-        problems=problems,
-    )
-
-
-def _muscletracker_descr(device, n_files, n_subjects, *, bundled=False):
-    unit = (
-        "integer counts of the MioTracker (portable) amplifier"
-        if device == "miotracker"
-        else "millivolts from the BIOPAC MP36"
-    )
-    source = (
-        "This copy is bundled inside sklearn-semg (int16 samples, exactly the "
-        "integers of the original text files) and needs no download. The full "
-        "CC0 1.0 text is in sklearn_semg/datasets/data/"
-        "muscletracker_LICENSE.txt.\n\n"
-        if bundled
-        else ""
-    )
-    title = f"MuscleTracker sEMG, {device} recordings"
-    return (
-        f"{title}\n{'=' * len(title)}\n\n"
-        f"{_MUSCLETRACKER_CITATION}\n\n"
-        f"{source}"
-        f"{n_files} recordings of {n_subjects} subjects, forearm of the right arm, two "
-        f"channels, in {unit}. Each file s_r_m.txt is subject s, repetition r, "
-        "movement m: 1 pronation with extended fingers, 2 flexion, 3 extension, "
-        "4 pronation with flexed fingers, 5 relaxation. Recordings keep their "
-        "own lengths (data is a list of (2, n_times) arrays).\n\n"
-        "Sampling rate: fs = 1001 Hz, as in the authors' analysis code "
-        "(nominally 1 kHz; they band-pass 20-500 Hz and notch 60 Hz).\n\n"
-        "Gender comes from 'Additional information/Metadata.csv', which covers "
-        "participants 1-19 only and does not say which device's subject "
-        "numbering it follows; it is applied to both devices by subject number "
-        "(NA above 19), so treat it with care.\n\n"
-        "Subjects differ: evaluate with subject-wise splits, e.g. "
-        "GroupKFold with groups=bunch.groups; random splits inflate accuracy."
-    )
 
 
 def load_muscletracker(path, *, device="miotracker", strict=False):
@@ -401,7 +319,7 @@ def load_muscletracker(path, *, device="miotracker", strict=False):
             f"device must be one of {sorted(_DEVICE_FOLDERS)}; got {device!r}."
         )
     device = device.lower()
-    root = _check_folder(path)
+    root = check_folder(path)
     folder = root / "Data" / "Raw" / _DEVICE_FOLDERS[device]
     if not folder.is_dir():
         raise FileNotFoundError(
@@ -435,13 +353,13 @@ def load_muscletracker(path, *, device="miotracker", strict=False):
             continue
         key = tuple(int(g) for g in match.groups())
         records.append((key, file.name, recording))
-    _report_problems(
+    report_problems(
         problems, what="load_muscletracker", where=repr(str(folder)), strict=strict
     )
     records.sort(key=lambda r: r[0])
     keys = np.asarray([r[0] for r in records], dtype=np.int64).reshape(-1, 3)
     subject = keys[:, 0]
-    return _muscletracker_bunch(
+    return muscletracker_bunch(
         data=[r[2] for r in records],
         files=[r[1] for r in records],
         subject=subject,
@@ -449,7 +367,7 @@ def load_muscletracker(path, *, device="miotracker", strict=False):
         movement=keys[:, 2],
         gender=[genders.get(int(s), "") for s in subject],
         device=device,
-        descr=_muscletracker_descr(device, len(records), len(np.unique(subject))),
+        descr=muscletracker_descr(device, len(records), len(np.unique(subject))),
         problems=problems,
     )
 

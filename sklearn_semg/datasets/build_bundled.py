@@ -25,8 +25,9 @@ from pathlib import Path
 import numpy as np
 
 from ..utils._io import atomic_write
+from ._base import MUSCLETRACKER_CITATION
 from ._bundled import BUNDLED_FILE, BUNDLED_LICENSE_FILE, FORMAT_VERSION
-from ._raw import _MUSCLETRACKER_CITATION, load_muscletracker
+from ._raw import load_muscletracker
 
 __all__ = ["build_movements", "main"]
 
@@ -122,7 +123,7 @@ def _licence_text(root):
         "file follows verbatim."
     )
     citation = textwrap.fill(
-        _MUSCLETRACKER_CITATION,
+        MUSCLETRACKER_CITATION,
         width=72,
         initial_indent="    ",
         subsequent_indent="    ",

@@ -10,7 +10,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from ..hht import instantaneous_amplitude_frequency
 from ..hht._decomposition import DECOMPOSITION_CONSTRAINTS, DecomposingMixin
 from ..utils._validation import MIN_N_TIMES
-from ._classic import _PerChannelFeatures
+from ._base import PerChannelFeatures
 
 __all__ = ["HHTFeatures"]
 
@@ -132,7 +132,7 @@ def _decomposition_features(decomposition, **kwargs):
     )
 
 
-class HHTFeatures(DecomposingMixin, _PerChannelFeatures):
+class HHTFeatures(DecomposingMixin, PerChannelFeatures):
     """Features read off the Hilbert spectrum of every channel.
 
     Each channel is decomposed into intrinsic mode functions (IMFs) by

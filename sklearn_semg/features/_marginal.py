@@ -5,38 +5,12 @@ from numbers import Integral, Real
 import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
 from sklearn.utils._param_validation import Interval
-from sklearn.utils.validation import check_array, check_is_fitted
+from sklearn.utils.validation import check_is_fitted
 
 from ..utils._base import channel_names
+from ..utils.validation import check_hht_matrices
 
 __all__ = ["MarginalSpectrum"]
-
-
-def _as_matrices(X, estimator_name):
-    """(n, F, T) or (n, C, F, T) (or (n, T), one-row matrices) as (n, C, F, T)."""
-    X = check_array(
-        X,
-        allow_nd=True,
-        dtype=(np.float64, np.float32),
-        input_name="X",
-        estimator=estimator_name,
-    )
-    if np.any(X < 0):
-        raise ValueError(
-            f"Negative values in data passed to {estimator_name}: HHT matrices hold "
-            "summed amplitudes, expected values >= 0 (do not use them after a "
-            "StandardScaler)."
-        )
-    if X.ndim == 2:
-        return X[:, np.newaxis, np.newaxis, :]
-    if X.ndim == 3:
-        return X[:, np.newaxis]
-    if X.ndim != 4:
-        raise ValueError(
-            f"{estimator_name}: expected HHT matrices (n, F, T) or (n, C, F, T); "
-            f"got an array of shape {X.shape}."
-        )
-    return X
 
 
 class MarginalSpectrum(TransformerMixin, BaseEstimator):
@@ -121,7 +95,12 @@ class MarginalSpectrum(TransformerMixin, BaseEstimator):
         self : MarginalSpectrum
             Fitted transformer.
         """
-        M = _as_matrices(X, type(self).__name__)
+        M = check_hht_matrices(
+            X,
+            estimator_name=type(self).__name__,
+            dtype=(np.float64, np.float32),
+            non_negative=True,
+        )
         self.input_shape_ = M.shape[1:]
         self.n_features_in_ = int(np.prod(M.shape[1:]))
         bands = self._bands(M)
@@ -143,7 +122,12 @@ class MarginalSpectrum(TransformerMixin, BaseEstimator):
             Channel 0's bands first, lowest frequency first.
         """
         check_is_fitted(self)
-        M = _as_matrices(X, type(self).__name__)
+        M = check_hht_matrices(
+            X,
+            estimator_name=type(self).__name__,
+            dtype=(np.float64, np.float32),
+            non_negative=True,
+        )
         if M.shape[1:] != tuple(self.input_shape_):
             raise ValueError(
                 f"X has {int(np.prod(M.shape[1:]))} features, but "

@@ -12,7 +12,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
 from ..utils._base import channel_names
-from ..utils._validation import as_real_array, first_non_finite
+from ..utils.validation import check_hht_matrices
 from ._device import resolve_device
 from ._modules import (
     POOLINGS,
@@ -31,75 +31,15 @@ MAX_MAGNITUDE = 1e15
 
 
 def check_image_batch(X, *, estimator_name, expected_shape=None):
-    """Validate a batch of matrices; return float32 (n, C, H, W) and its shape.
-
-    Accepts ``(n, H, W)`` (one channel), ``(n, C, H, W)`` (what
-    :class:`~sklearn_semg.HHTTransformer` returns) and, for 1-D spectra,
-    ``(n, W)``, read as single-row matrices ``(n, 1, 1, W)``.
-    """
-    if hasattr(X, "tocsr") or hasattr(X, "to_coo"):
-        raise TypeError(
-            f"{estimator_name}: X is a sparse matrix; expected a dense array "
-            "(n, H, W) or (n, C, H, W) of HHT matrices."
-        )
-    if hasattr(X, "to_numpy") and not isinstance(X, np.ndarray):
-        X = X.to_numpy()
-    arr = as_real_array(
+    """:func:`~sklearn_semg.utils.validation.check_hht_matrices` as the
+    networks need it: float32 ``(n, C, H, W)``, values that the float32
+    normalisation can square, and the shape seen at ``fit``."""
+    return check_hht_matrices(
         X,
-        np.float32,
-        what=f"{estimator_name}: X",
-        expected="HHT matrices (n, H, W) or (n, C, H, W)",
+        estimator_name=estimator_name,
+        expected_shape=expected_shape,
+        max_magnitude=MAX_MAGNITUDE,
     )
-    given_shape = arr.shape
-    if arr.ndim == 1:
-        raise ValueError(
-            f"{estimator_name}: Expected a 3D array (n, H, W) or 4D array "
-            f"(n, C, H, W) of HHT matrices, got a 1D array of shape {arr.shape}. "
-            "Reshape your data: a single matrix must be wrapped, X[np.newaxis]."
-        )
-    if arr.ndim == 2:
-        arr = arr[:, np.newaxis, np.newaxis, :]
-    elif arr.ndim == 3:
-        arr = arr[:, np.newaxis]
-    elif arr.ndim != 4:
-        raise ValueError(
-            f"{estimator_name}: Expected HHT matrices as a 3D array (n, H, W) or a "
-            f"4D array (n, C, H, W), got {arr.ndim} dimensions, shape {arr.shape}."
-        )
-    if arr.shape[0] == 0:
-        raise ValueError(
-            f"{estimator_name}: Found array with 0 sample(s) (shape={given_shape}) "
-            "while a minimum of 1 is required."
-        )
-    if 0 in arr.shape[1:]:
-        raise ValueError(
-            f"{estimator_name}: Found array with 0 feature(s) (shape={given_shape}) "
-            "while a minimum of 1 is required."
-        )
-    bad = first_non_finite(arr)
-    if bad is not None:
-        raise ValueError(
-            f"{estimator_name}: Input X contains NaN or infinity (first in matrix "
-            f"{bad[0]}; values beyond the float32 range become infinite); expected "
-            "finite values."
-        )
-    if arr.size:
-        peak = float(np.abs(arr).max())
-        if peak > MAX_MAGNITUDE:
-            raise ValueError(
-                f"{estimator_name}: X holds values up to {peak:.3g}, beyond what the "
-                f"float32 network computes without overflow (|x| <= {MAX_MAGNITUDE:g}: "
-                "its normalisation squares them); rescale the matrices, e.g. "
-                "HHTTransformer(normalize='max') or 'global'."
-            )
-    if expected_shape is not None and arr.shape[1:] != tuple(expected_shape):
-        raise ValueError(
-            f"{estimator_name}: X has matrices of shape {arr.shape[1:]} (C, H, W), "
-            f"but the estimator was fitted on {tuple(expected_shape)}; X has "
-            f"{int(np.prod(arr.shape[1:]))} features, but {estimator_name} is "
-            f"expecting {int(np.prod(expected_shape))} features as input."
-        )
-    return arr
 
 
 def encoder_state_dict(weights):

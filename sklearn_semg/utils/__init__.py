@@ -1,6 +1,24 @@
-"""Input validation and helpers shared by the estimators."""
+"""Input validation and helpers shared by the estimators.
 
-from ._base import SEMG_BAND, semg_band
-from ._validation import MIN_N_TIMES, check_recordings
+:mod:`sklearn_semg.utils.validation` holds the one validation entry point per
+kind of input (recordings, HHT matrices, frequency bands); its functions are
+exported here too.
+"""
 
-__all__ = ["MIN_N_TIMES", "SEMG_BAND", "check_recordings", "semg_band"]
+from ._validation import MIN_N_TIMES
+from .validation import (
+    SEMG_BAND,
+    check_freq_range,
+    check_hht_matrices,
+    check_recordings,
+    semg_band,
+)
+
+__all__ = [
+    "MIN_N_TIMES",
+    "SEMG_BAND",
+    "check_freq_range",
+    "check_hht_matrices",
+    "check_recordings",
+    "semg_band",
+]
