@@ -6,9 +6,9 @@ import numpy as np
 from sklearn.base import clone
 from sklearn.calibration import CalibratedClassifierCV
 from sklearn.svm import SVC
-from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, column_or_1d
 
+from .utils._sklearn import Interval, StrOptions
 from .utils._validation import check_label_types
 
 __all__ = ["CalibratedSVC"]

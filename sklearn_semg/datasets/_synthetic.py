@@ -5,7 +5,8 @@ from numbers import Integral, Real
 import numpy as np
 from scipy.signal import butter, sosfiltfilt
 from sklearn.utils import check_random_state
-from sklearn.utils._param_validation import Interval, validate_params
+
+from ..utils._sklearn import Interval, validate_params
 
 __all__ = ["make_semg"]
 

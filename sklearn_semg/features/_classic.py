@@ -6,9 +6,8 @@ from numbers import Integral, Real
 import numpy as np
 from scipy.linalg import lstsq, toeplitz
 from scipy.signal import welch
-from sklearn.base import _fit_context
-from sklearn.utils._param_validation import Interval
 
+from ..utils._sklearn import Interval, _fit_context
 from ..utils._validation import MIN_N_TIMES
 from ._base import PerChannelFeatures
 

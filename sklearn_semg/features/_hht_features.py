@@ -4,11 +4,10 @@ from functools import partial
 from numbers import Integral, Real
 
 import numpy as np
-from sklearn.base import _fit_context
-from sklearn.utils._param_validation import Interval, StrOptions
 
 from ..hht import instantaneous_amplitude_frequency
 from ..hht._decomposition import DECOMPOSITION_CONSTRAINTS, DecomposingMixin
+from ..utils._sklearn import Interval, StrOptions, _fit_context
 from ..utils._validation import MIN_N_TIMES
 from ._base import PerChannelFeatures
 

@@ -3,11 +3,11 @@
 from numbers import Integral, Real
 
 import numpy as np
-from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
-from sklearn.utils._param_validation import Interval
+from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
 from ..utils._base import channel_names
+from ..utils._sklearn import Interval, _fit_context
 from ..utils.validation import check_hht_matrices
 
 __all__ = ["MarginalSpectrum"]

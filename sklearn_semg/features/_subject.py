@@ -3,14 +3,10 @@
 from numbers import Integral
 
 import numpy as np
-from sklearn.base import (
-    BaseEstimator,
-    OneToOneFeatureMixin,
-    TransformerMixin,
-    _fit_context,
-)
-from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.base import BaseEstimator, OneToOneFeatureMixin, TransformerMixin
 from sklearn.utils.validation import check_is_fitted, validate_data
+
+from ..utils._sklearn import Interval, StrOptions, _fit_context, _is_constant_feature
 
 __all__ = ["SubjectStandardScaler"]
 
@@ -47,7 +43,6 @@ def _check_groups(groups, n_samples, estimator_name):
 def _statistics(values, with_mean, with_std):
     """Mean and scale of every column, accumulated in float64; a column that
     is constant up to rounding gets scale 1 (as StandardScaler decides it)."""
-    from sklearn.preprocessing._data import _is_constant_feature
 
     values = values.astype(np.float64, copy=False)
     n = len(values)

@@ -16,11 +16,11 @@ from numbers import Integral
 
 import numpy as np
 from joblib import Parallel, delayed
-from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
-from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
+from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
 from ..utils._base import ChannelOutputMixin, RecordingsMixin
+from ..utils._sklearn import HasMethods, Interval, StrOptions, _fit_context
 from ..utils._validation import MIN_N_TIMES
 from ._cache import RecordingCache, recording_key
 from ._emd import (

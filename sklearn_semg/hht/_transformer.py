@@ -4,10 +4,10 @@ from functools import partial
 from numbers import Integral, Real
 
 import numpy as np
-from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
-from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.base import BaseEstimator, TransformerMixin
 
 from ..utils._base import ChannelOutputMixin
+from ..utils._sklearn import Interval, StrOptions, _fit_context
 from ..utils._validation import MIN_N_TIMES, first_non_finite
 from ._decomposition import DECOMPOSITION_CONSTRAINTS, DecomposingMixin
 from ._spectrum import hilbert_spectrum

@@ -7,11 +7,11 @@ from numbers import Integral
 
 import numpy as np
 import torch
-from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
-from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
 from ..utils._base import channel_names
+from ..utils._sklearn import Interval, StrOptions, _fit_context
 from ..utils.validation import check_hht_matrices
 from ._device import resolve_device
 from ._modules import (

@@ -4,10 +4,10 @@ from numbers import Integral, Real
 
 import numpy as np
 from scipy import signal
-from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
-from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.base import BaseEstimator, TransformerMixin
 
 from ..utils._base import ChannelOutputMixin, RecordingsMixin
+from ..utils._sklearn import Interval, StrOptions, _fit_context
 from ..utils._validation import MIN_N_TIMES
 
 __all__ = ["SEMGFilter"]
