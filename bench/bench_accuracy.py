@@ -84,7 +84,7 @@ def central(recordings, n_times):
 def load_task(name):
     if name in ("mio", "biopac"):
         device = "miotracker" if name == "mio" else "biopac"
-        bunch = load_muscletracker(SHARED / "muscletracker", device=device)
+        bunch = load_muscletracker(SHARED / "muscletracker", amplifier=device)
         X = central(bunch.data, 1024 if name == "mio" else 2048)
     else:
         bunch = load_biceps_fatigue(SHARED / "biceps_fatigue")

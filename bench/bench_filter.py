@@ -45,7 +45,7 @@ def load(task):
         bunch = load_movements()  # the bundled copy of the MioTracker part
     else:
         bunch = load_muscletracker(
-            folder, device="miotracker" if task == "mio" else "biopac"
+            folder, amplifier="miotracker" if task == "mio" else "biopac"
         )
     X = central(bunch.data, 1024 if task == "mio" else 2048)
     return X, np.asarray(bunch.target), np.asarray(bunch.groups), float(bunch.fs)

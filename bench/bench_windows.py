@@ -73,7 +73,7 @@ def row(*cells, folds, wall, cpu):
 
 
 def muscletracker(device):
-    bunch = load_muscletracker(SHARED / "muscletracker", device=device)
+    bunch = load_muscletracker(SHARED / "muscletracker", amplifier=device)
     # the authors' filter; fit only checks the band against fs (mains fixed)
     filt = SEMGFilter(fs=bunch.fs, mains=60).fit(bunch.data)
     X = filt.transform(bunch.data)

@@ -42,7 +42,7 @@ shared = Path(
 )
 folder = shared / "muscletracker"
 if folder.is_dir():
-    bunch = load_muscletracker(folder, device="miotracker")
+    bunch = load_muscletracker(folder, amplifier="miotracker")
     print(f"MuscleTracker read from {folder}")
 else:
     bunch = load_movements()

@@ -45,7 +45,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from sklearn_semg import HHTTransformer, make_cnn_svm_pipeline
-from sklearn_semg.datasets import HHT_CLASSES, load_hht_dir, make_semg, save_hht_dir
+from sklearn_semg.datasets import NPZ_NAME_LABELS, load_hht_dir, make_semg, save_hht_dir
 
 QUICK = os.environ.get("SKLEARN_SEMG_EXAMPLE_QUICK", "") not in ("", "0")
 
@@ -54,9 +54,13 @@ n_recordings = 60 if QUICK else 180
 n_test = 12
 
 X_raw, y_int = make_semg(
-    n_recordings, n_times=1000, fs=1000.0, n_classes=len(HHT_CLASSES), random_state=0
+    n_recordings,
+    n_times=1000,
+    fs=1000.0,
+    n_classes=len(NPZ_NAME_LABELS),
+    random_state=0,
 )
-labels = np.asarray(HHT_CLASSES)[y_int]
+labels = np.asarray(NPZ_NAME_LABELS)[y_int]
 hht = HHTTransformer(fs=1000.0, n_freq_bins=grid, n_time_bins=grid, n_jobs=2)
 M = hht.fit_transform(X_raw)
 print(f"matrices: {M.shape} (recordings, channels, frequency, time)")

@@ -11,10 +11,12 @@ This module depends on the library, never the reverse.
 """
 
 import textwrap
-from numbers import Integral
+import warnings
+from numbers import Integral, Real
 
 import numpy as np
 
+from .hht._spectrum import compress
 from .utils._validation import check_positive
 from .utils.validation import check_freq_range, check_hht_matrices
 
@@ -29,6 +31,30 @@ _REFERENCE_KEYS = {
     "val_acc": "valid_acc",
     "learning_rate": "lr",
 }
+
+
+def _plot_compression(compression, log):
+    """``compression`` of plot_hht, or the value of its former ``log``."""
+    if not isinstance(log, str):  # given: not "deprecated"
+        warnings.warn(
+            "plot_hht: the parameter 'log' is deprecated in 0.2 and will be "
+            "removed in 0.3; use compression='log', the compression of "
+            "HHTTransformer.",
+            FutureWarning,
+            stacklevel=3,
+        )
+        return "log" if log else None
+    if compression is None or compression == "log":
+        return compression
+    if (
+        isinstance(compression, Real)
+        and not isinstance(compression, bool)
+        and 0 < compression <= 1
+    ):
+        return float(compression)
+    raise ValueError(
+        f"compression must be None, 'log' or a float in (0, 1]; got {compression!r}."
+    )
 
 
 def _transformer_axes(transformer, fs, freq_range):
@@ -82,10 +108,12 @@ def plot_hht(
     freq_range=None,
     ax=None,
     title=None,
-    log=False,
+    compression=None,
+    log_floor=1e-3,
     cmap="viridis",
     transformer=None,
     vmax=None,
+    log="deprecated",
 ):
     """Show a Hilbert-Huang matrix as a time-frequency image.
 
@@ -114,9 +142,16 @@ def plot_hht(
         the channels side by side.
     title : str or None, default=None
         Title of the panel (or of the figure when there are several panels).
-    log : bool, default=False
-        Logarithmic colour scale (zeros drawn in the lowest colour), which
-        shows the weak high-frequency content next to the strong bursts.
+    compression : {"log"}, float or None, default=None
+        Compress the colour scale with the formula of
+        :class:`~sklearn_semg.HHTTransformer`, applied to ``x`` = the matrix
+        divided by the top of the scale (``vmax``, else the panel's largest
+        value): ``"log"`` draws ``log(x + log_floor) - log(log_floor)``, which
+        shows the weak high-frequency content next to the strong bursts; a
+        float ``p`` in (0, 1] draws ``x ** p``. ``None``: the values as they
+        are. Use it on matrices that are not compressed already.
+    log_floor : float, default=1e-3
+        Floor of the ``"log"`` compression, relative to the top of the scale.
     cmap : str, default="viridis"
         Colour map.
     transformer : HHTTransformer or None, default=None
@@ -129,6 +164,10 @@ def plot_hht(
         Top of the colour scale; ``None``: the largest value of each panel.
         Give one value to several calls (say ``X_hht.max()``) to draw
         matrices on one common scale.
+    log : bool
+
+        .. deprecated:: 0.2
+            Use ``compression="log"``; it will be removed in 0.3.
 
     Returns
     -------
@@ -182,7 +221,7 @@ def plot_hht(
         t_lim, t_label = (0.0, float(arr.shape[2])), "Time bin"
 
     import matplotlib.pyplot as plt
-    from matplotlib.colors import LogNorm, Normalize
+    from matplotlib.colors import Normalize
 
     n_channels = arr.shape[0]
     if ax is None:
@@ -194,34 +233,37 @@ def plot_hht(
         axes = _axes_list(ax, n_channels, "ax")
         fig = axes[0].figure
 
-    colormap = plt.get_cmap(cmap)
+    compression = _plot_compression(compression, log)
+    log_floor = check_positive(log_floor, "log_floor")
     top = check_positive(vmax, "vmax", optional=True)
     for c, panel in enumerate(axes):
         data = arr[c].astype(float)
-        if log:
-            positive = data[data > 0]
-            high = top or (float(positive.max()) if positive.size else 1.0)
-            low = max(float(positive.min()), high * 1e-4) if positive.size else 0.1
-            low = low if low < high else high / 10  # a given vmax below them all
-            norm = LogNorm(vmin=low, vmax=high, clip=True)
-            data = np.ma.masked_less_equal(data, 0)
-            image_cmap = colormap.with_extremes(bad=colormap(0.0))
-        else:
-            norm = None if top is None else Normalize(vmin=0.0, vmax=top)
-            image_cmap = colormap
+        label = amplitude
+        norm = None if top is None else Normalize(vmin=0.0, vmax=top)
+        if compression is not None:
+            high = top or (float(data.max()) if data.max() > 0 else 1.0)
+            data = compress(np.clip(data / high, 0.0, 1.0), compression, log_floor)
+            norm = Normalize(
+                vmin=0.0, vmax=float(compress(np.ones(1), compression, log_floor)[0])
+            )
+            label = (
+                f"{amplitude}, log-compressed"
+                if compression == "log"
+                else f"{amplitude} ** {compression:g}"
+            )
         image = panel.imshow(
             data,
             origin="lower",
             aspect="auto",
             interpolation="nearest",
             extent=(*t_lim, *f_lim),
-            cmap=image_cmap,
+            cmap=cmap,
             norm=norm,
         )
         panel.set_xlabel(t_label)
         panel.set_ylabel(f_label)
         colorbar = fig.colorbar(image, ax=panel)
-        colorbar.set_label(f"{amplitude} (log scale)" if log else amplitude)
+        colorbar.set_label(label)
         if n_channels > 1:
             panel.set_title(f"Channel {c + 1}")
     if title is not None:

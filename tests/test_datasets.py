@@ -13,8 +13,8 @@ from scipy.signal import welch
 
 from sklearn_semg import HHTTransformer
 from sklearn_semg.datasets import (
-    HHT_CLASSES,
     MOVEMENT_NAMES,
+    NPZ_NAME_LABELS,
     _hht_dir,
     build_bundled,
     load_biceps_fatigue,
@@ -148,7 +148,7 @@ def test_round_trip(tmp_path):
         "half",
         "invalid",
     ]
-    assert bunch.target_names.tolist() == list(HHT_CLASSES)
+    assert bunch.target_names.tolist() == list(NPZ_NAME_LABELS)
     np.testing.assert_array_equal(bunch.test_data, X[:2] * 2)
     assert bunch.test_metadata["file"].tolist() == ["Test_001.npz", "Test_002.npz"]
     assert bunch.problems == []
@@ -526,10 +526,14 @@ def test_load_muscletracker_without_metadata_warns(tmp_path):
 
 
 def test_load_muscletracker_errors(tmp_path):
-    with pytest.raises(ValueError, match=r"device must be one of \['biopac', "):
-        load_muscletracker(tmp_path, device="myo")
+    with pytest.raises(ValueError, match=r"amplifier must be one of \['biopac', "):
+        load_muscletracker(tmp_path, amplifier="myo")
+    # the former name still works, with a FutureWarning
+    with pytest.warns(FutureWarning, match="'device' was renamed 'amplifier'"):
+        with pytest.raises(FileNotFoundError, match=r"Data/Raw/Biopac"):
+            load_muscletracker(tmp_path, device="biopac")
     with pytest.raises(FileNotFoundError, match=r"Data/Raw/Biopac"):
-        load_muscletracker(tmp_path, device="biopac")
+        load_muscletracker(tmp_path, amplifier="biopac")
     with pytest.raises(FileNotFoundError, match="nowhere"):
         load_muscletracker(tmp_path / "nowhere")
 
@@ -540,7 +544,7 @@ def test_load_muscletracker_errors(tmp_path):
 
 @functools.cache
 def _muscletracker(path, device):
-    return load_muscletracker(path, device=device, strict=True)
+    return load_muscletracker(path, amplifier=device, strict=True)
 
 
 def test_muscletracker_miotracker(muscletracker_dir):
@@ -672,7 +676,7 @@ def test_load_movements_offline():
     assert {x.shape[0] for x in bunch.data} == {2}
     assert {x.dtype for x in bunch.data} == {np.dtype(np.float64)}
     assert (meta["n_times"].min(), meta["n_times"].max()) == (1158, 3445)
-    assert bunch.fs == 1001.0 and bunch.device == "miotracker"
+    assert bunch.fs == 1001.0 and bunch.amplifier == bunch.device == "miotracker"
     assert "bundled" in bunch.DESCR and "CC0 1.0" in bunch.DESCR
     assert "Morales-Vargas" in bunch.DESCR
     assert meta["gender"].value_counts().to_dict() == {"M": 260, "F": 120}
@@ -683,7 +687,8 @@ def test_load_movements_offline():
         "groups",
         "metadata",
         "fs",
-        "device",
+        "amplifier",
+        "device",  # the former name of amplifier, until 0.3
         "DESCR",
         "problems",
     }
@@ -872,3 +877,12 @@ def test_fifo_in_a_folder_never_blocks_the_command_line(tmp_path):
     assert result.returncode == 0, result.stderr
     assert "matrices 32x32" in result.stdout  # the majority, not the first file
     assert "AAA_fifo.npz" in result.stderr and "AAA_bomb.npz" in result.stderr
+
+
+def test_hht_classes_is_the_former_name_of_npz_name_labels():
+    import sklearn_semg.datasets as datasets
+
+    with pytest.warns(FutureWarning, match="HHT_CLASSES was renamed NPZ_NAME_LABELS"):
+        assert datasets.HHT_CLASSES is datasets.NPZ_NAME_LABELS
+    with pytest.raises(AttributeError, match="no attribute 'NOT_A_NAME'"):
+        datasets.NOT_A_NAME  # noqa: B018

@@ -26,7 +26,7 @@ from sklearn_semg import (
 from sklearn_semg.hht import Decomposition, decompose, is_decomposed
 
 SMALL_HHT = dict(n_freq_bins=16, n_time_bins=8)
-SMALL_FEATURES = dict(n_freq_bins=4, n_segments=2, n_imfs=3)
+SMALL_FEATURES = dict(n_bands=4, n_segments=2, n_imfs=3)
 
 
 @pytest.fixture

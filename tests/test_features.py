@@ -12,7 +12,7 @@ from sklearn_semg.features import FEATURE_SETS, EMGFeatures, HHTFeatures
 FS = 1000.0
 DEFAULT_EMG = ["mav", "rms", "wl", "zc", "ssc", "var", "mnf", "mdf"]
 # small, fast HHTFeatures settings for the tests that do not look at values
-FAST_HHT = dict(max_imf=4, n_freq_bins=4, n_segments=2, n_imfs=3)
+FAST_HHT = dict(max_imf=4, n_bands=4, n_segments=2, n_imfs=3)
 
 
 def _sine(freq, seconds=2.0, amplitude=1.0, fs=FS, phase=0.3):
@@ -367,7 +367,7 @@ def test_hht_shapes_names_and_bin_edges(semg_factory):
 def test_hht_values_on_a_pure_sine():
     amplitude, freq = 3.0, 85.0
     x = _sine(freq, seconds=2.0, amplitude=amplitude)
-    hht = HHTFeatures(n_freq_bins=43, freq_range=(20, 450)).fit([x])  # 10 Hz bands
+    hht = HHTFeatures(n_bands=43, freq_range=(20, 450)).fit([x])  # 10 Hz bands
     got = _as_dict(hht, hht.transform([x])[0])
     assert got["ch0_hht_mnf"] == pytest.approx(freq, abs=0.5)
     assert got["ch0_hht_mdf"] == pytest.approx(freq, abs=0.5)
@@ -601,19 +601,34 @@ def test_marginal_spectrum_values_and_scale_invariance():
 
     rng = np.random.default_rng(0)
     M = rng.random((5, 2, 12, 7))
-    ms = MarginalSpectrum(n_bands=4, floor=1e-2).fit(M)
+    ms = MarginalSpectrum(n_bands=4, log_floor=1e-2).fit(M)
     bands = M.sum(-1).reshape(5, 2, 4, 3).sum(-1).reshape(5, 8)
     assert ms.scale_ == pytest.approx(np.median(bands))
+    # HHTTransformer's log compression: zeros stay zero
     np.testing.assert_allclose(
-        ms.transform(M), np.log(bands / ms.scale_ + 1e-2), rtol=1e-12
+        ms.transform(M), np.log(bands / ms.scale_ + 1e-2) - np.log(1e-2), rtol=1e-12
+    )
+    np.testing.assert_allclose(
+        MarginalSpectrum(n_bands=4, compression=0.5).fit(M).transform(M),
+        np.sqrt(bands / ms.scale_),
+        rtol=1e-12,
     )
     # the learned scale makes the output independent of the recording units
-    loud = MarginalSpectrum(n_bands=4, floor=1e-2).fit(1000 * M)
+    loud = MarginalSpectrum(n_bands=4, log_floor=1e-2).fit(1000 * M)
     np.testing.assert_allclose(loud.transform(1000 * M), ms.transform(M), rtol=1e-9)
     # but amplitude differences between recordings survive
     out = ms.transform(np.concatenate([M[:1], 3 * M[:1]]))
     assert np.all(out[1] > out[0])
-    assert MarginalSpectrum(log=False).fit_transform(M).shape == (5, 24)
+    assert MarginalSpectrum(compression=None).fit_transform(M).shape == (5, 24)
+    # the former parameters still work, with a FutureWarning
+    with pytest.warns(FutureWarning, match="'log' is deprecated"):
+        plain = MarginalSpectrum(log=False).fit(M).transform(M)
+    np.testing.assert_array_equal(
+        plain, MarginalSpectrum(compression=None).fit_transform(M)
+    )
+    with pytest.warns(FutureWarning, match="'floor' is deprecated.*'log_floor'"):
+        old = MarginalSpectrum(n_bands=4, floor=1e-2).fit(M).transform(M)
+    np.testing.assert_array_equal(old, ms.transform(M))
 
 
 def test_marginal_spectrum_bad_input():
@@ -670,3 +685,15 @@ def test_marginal_spectrum_feature_names():
     ]
     with pytest.raises(ValueError, match="n_channels_ = 2"):
         est.get_feature_names_out(["only one"])
+
+
+def test_hht_features_n_freq_bins_is_the_former_name_of_n_bands(semg_factory):
+    X, _ = semg_factory(2, n_times=300)
+    new = HHTFeatures(**FAST_HHT).fit(X)
+    old_params = {**FAST_HHT, "n_freq_bins": FAST_HHT["n_bands"]}
+    del old_params["n_bands"]
+    with pytest.warns(FutureWarning, match="'n_freq_bins' was renamed 'n_bands'"):
+        old = HHTFeatures(**old_params).fit(X)
+    assert old.channel_feature_names_.tolist() == new.channel_feature_names_.tolist()
+    np.testing.assert_array_equal(old.transform(X), new.transform(X))
+    assert HHTFeatures(n_bands=5).fit(X).bin_edges_.shape == (6,)

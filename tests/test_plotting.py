@@ -127,9 +127,19 @@ def test_plot_hht_log_scale_with_zeros(save):
     matrix = np.zeros((16, 16))
     matrix[3, 4] = 1.0
     matrix[10, 2] = 1e-3
-    fig = plot_hht(matrix, fs=1000, log=True)
-    assert "log" in fig.axes[1].get_ylabel()
+    fig = plot_hht(matrix, fs=1000, compression="log")
+    assert "log-compressed" in fig.axes[1].get_ylabel()
+    # HHTTransformer's formula, on the matrix over its maximum: zeros stay 0
+    image = fig.axes[0].images[0].get_array()
+    assert image[3, 4] == pytest.approx(np.log(1 + 1e-3) - np.log(1e-3))
+    assert image[10, 2] == pytest.approx(np.log(2e-3) - np.log(1e-3))
+    assert image[0, 0] == 0.0
     save(fig)
+    with pytest.warns(FutureWarning, match="'log' is deprecated"):
+        old = plot_hht(matrix, fs=1000, log=True)
+    np.testing.assert_array_equal(old.axes[0].images[0].get_array(), image)
+    with pytest.raises(ValueError, match="compression must be None, 'log'"):
+        plot_hht(matrix, compression="sqrt")
 
 
 def test_plot_hht_on_given_axes(save):
@@ -362,8 +372,11 @@ def test_plot_hht_common_colour_scale(save):
     for ax in _image_axes(fig):
         assert ax.images[0].get_clim() == (0.0, 5.0)
     save(fig)
-    fig = plot_hht(rng.random((8, 8)) + 1, vmax=0.5, log=True)  # all above vmax
-    assert _image_axes(fig)[0].images[0].get_clim() == (0.05, 0.5)
+    fig = plot_hht(rng.random((8, 8)) + 1, vmax=0.5, compression="log")
+    # every value is above vmax: all at the top of the compressed scale
+    top = np.log(1 + 1e-3) - np.log(1e-3)
+    assert _image_axes(fig)[0].images[0].get_clim() == pytest.approx((0.0, top))
+    assert np.all(_image_axes(fig)[0].images[0].get_array() == pytest.approx(top))
     save(fig)
     with pytest.raises(ValueError, match="vmax must be a positive number"):
         plot_hht(rng.random((8, 8)), vmax=0)

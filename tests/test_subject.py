@@ -147,7 +147,7 @@ def test_real_subjects_calibration_helps_classic_features(muscletracker_dir, rou
     subject-wise, with and without per-subject calibration."""
     from sklearn_semg.datasets import load_muscletracker
 
-    data = load_muscletracker(muscletracker_dir, device="miotracker")
+    data = load_muscletracker(muscletracker_dir, amplifier="miotracker")
     X = [rec[:, :1024] for rec in data.data]
     y, g = np.asarray(data.target), np.asarray(data.groups)
     features = EMGFeatures(fs=data.fs).fit_transform(X)

@@ -2,7 +2,7 @@
 
 from ._bundled import load_movements
 from ._formats import load_recordings, read_recording
-from ._hht_dir import HHT_CLASSES, load_hht_dir, save_hht_dir
+from ._hht_dir import NPZ_NAME_LABELS, deprecated_name, load_hht_dir, save_hht_dir
 from ._raw import (
     MOVEMENT_NAMES,
     load_biceps_fatigue,
@@ -12,8 +12,8 @@ from ._raw import (
 from ._synthetic import make_semg
 
 __all__ = [
-    "HHT_CLASSES",
     "MOVEMENT_NAMES",
+    "NPZ_NAME_LABELS",
     "load_biceps_fatigue",
     "load_hht_dir",
     "load_movements",
@@ -24,3 +24,7 @@ __all__ = [
     "read_recording",
     "save_hht_dir",
 ]
+
+
+def __getattr__(name):
+    return deprecated_name(__name__, name)

@@ -100,7 +100,7 @@ def utf8_name(name):
 
 
 def muscletracker_bunch(
-    *, data, files, subject, repetition, movement, gender, device, descr, problems
+    *, data, files, subject, repetition, movement, gender, amplifier, descr, problems
 ):
     """The Bunch of ``load_muscletracker``, shared with ``load_movements``.
 
@@ -130,16 +130,17 @@ def muscletracker_bunch(
         groups=metadata["subject"].to_numpy(copy=True),
         metadata=metadata,
         fs=MUSCLETRACKER_FS,
-        device=device,
+        amplifier=amplifier,
+        device=amplifier,  # its former name, removed in 0.3
         DESCR=descr,
         problems=problems,
     )
 
 
-def muscletracker_descr(device, n_files, n_subjects, *, bundled=False):
+def muscletracker_descr(amplifier, n_files, n_subjects, *, bundled=False):
     unit = (
         "integer counts of the MioTracker (portable) amplifier"
-        if device == "miotracker"
+        if amplifier == "miotracker"
         else "millivolts from the BIOPAC MP36"
     )
     source = (
@@ -150,7 +151,7 @@ def muscletracker_descr(device, n_files, n_subjects, *, bundled=False):
         if bundled
         else ""
     )
-    title = f"MuscleTracker sEMG, {device} recordings"
+    title = f"MuscleTracker sEMG, {amplifier} recordings"
     return (
         f"{title}\n{'=' * len(title)}\n\n"
         f"{MUSCLETRACKER_CITATION}\n\n"

@@ -84,7 +84,7 @@ def load_movements():
     using a portable and a non-portable device" (E. Morales-Vargas et al.,
     CC0 1.0). They are stored inside the package as the original integer
     samples, so this works offline and gives exactly what
-    ``load_muscletracker(path, device="miotracker")`` reads from the text
+    ``load_muscletracker(path, amplifier="miotracker")`` reads from the text
     files. Use ``groups`` (subject) for subject-wise cross-validation.
 
     Returns
@@ -106,8 +106,10 @@ def load_movements():
             ``n_times``.
         fs : float
             Sampling rate, 1001.0 Hz.
-        device : str
+        amplifier : str
             ``"miotracker"``.
+        device : str
+            The same, under its former name (deprecated, removed in 0.3).
         DESCR : str
             Description of the data set, its source and licence.
         problems : list
@@ -148,7 +150,7 @@ def load_movements():
         repetition=arrays["repetition"],
         movement=arrays["movement"],
         gender=arrays["gender"],
-        device="miotracker",
+        amplifier="miotracker",
         descr=muscletracker_descr(
             "miotracker", len(data), len(np.unique(subject)), bundled=True
         ),

@@ -18,6 +18,7 @@ import re
 import shutil
 import stat
 import tempfile
+import warnings
 import zipfile
 from numbers import Integral
 from pathlib import Path
@@ -30,10 +31,30 @@ from ..utils._io import atomic_write
 from ..utils.validation import check_hht_matrices
 from ._base import NOT_UTF8, check_folder, report_problems, utf8_name
 
-__all__ = ["HHT_CLASSES", "load_hht_dir", "save_hht_dir"]
+__all__ = ["NPZ_NAME_LABELS", "load_hht_dir", "save_hht_dir"]
 
-#: The six labels ``"{gender}_{movement}"``, in the reference notebook's order.
-HHT_CLASSES = ("M_full", "M_half", "M_invalid", "F_full", "F_half", "F_invalid")
+#: The six labels that the ``.npz`` naming scheme encodes,
+#: ``"{gender}_{movement}"``, in the reference notebook's order.
+NPZ_NAME_LABELS = ("M_full", "M_half", "M_invalid", "F_full", "F_half", "F_invalid")
+
+
+def deprecated_name(module_name, name):
+    """The value of a name that was renamed in 0.2, with a FutureWarning."""
+    if name == "HHT_CLASSES":
+        warnings.warn(
+            f"{module_name}.HHT_CLASSES was renamed NPZ_NAME_LABELS in 0.2 (they "
+            "are the labels of the .npz naming scheme, not classes of every HHT "
+            "task) and will be removed in 0.3.",
+            FutureWarning,
+            stacklevel=3,
+        )
+        return NPZ_NAME_LABELS
+    raise AttributeError(f"module {module_name!r} has no attribute {name!r}")
+
+
+def __getattr__(name):
+    return deprecated_name(__name__, name)
+
 
 #: Key under which :func:`save_hht_dir` stores the matrix.
 HHT_KEY = "hht"
@@ -346,7 +367,7 @@ def load_hht_dir(path, *, strict=False, shape=(256, 256), labels="auto"):
         target : ndarray of shape (n_files,)
             Labels (str), e.g. ``"M_full"``.
         target_names : ndarray of shape (n_classes,)
-            The six labels of the naming scheme, :data:`HHT_CLASSES`, or,
+            The six labels of the naming scheme, :data:`NPZ_NAME_LABELS`, or,
             when ``index.csv`` gives others, the sorted labels found.
         metadata : pandas.DataFrame
             One row per labelled file: ``file``, ``muscle``, ``gender``,
@@ -434,7 +455,7 @@ def load_hht_dir(path, *, strict=False, shape=(256, 256), labels="auto"):
     columns = ["file", "muscle", "gender", "movement", "label"]
     metadata = pd.DataFrame(rows, columns=columns)
     found = set(metadata["label"])
-    names = HHT_CLASSES if found <= set(HHT_CLASSES) else sorted(found)
+    names = NPZ_NAME_LABELS if found <= set(NPZ_NAME_LABELS) else sorted(found)
     return Bunch(
         data=stack(matrices),
         target=np.asarray(metadata["label"].tolist(), dtype=str),
@@ -529,10 +550,10 @@ def _check_labels(labels, n):
             f"labels must be a 1-D sequence with one label per matrix ({n}); got "
             f"shape {labels.shape}."
         )
-    bad = sorted({repr(lab) for lab in labels if lab not in HHT_CLASSES})
+    bad = sorted({repr(lab) for lab in labels if lab not in NPZ_NAME_LABELS})
     if bad:
         raise ValueError(
-            f'labels must be among {list(HHT_CLASSES)} ("{{gender}}_{{movement}}", '
+            f'labels must be among {list(NPZ_NAME_LABELS)} ("{{gender}}_{{movement}}", '
             f"the classes load_hht_dir reads back); got {', '.join(bad)}."
         )
     return [str(lab) for lab in labels]
@@ -580,7 +601,7 @@ def save_hht_dir(
         HHT matrices, e.g. the output of single-channel
         :class:`~sklearn_semg.HHTTransformer`. Saved as float32.
     labels : array-like of str of shape (n_matrices,) or None, default=None
-        One label per matrix among :data:`HHT_CLASSES` (``"M_full"``,
+        One label per matrix among :data:`NPZ_NAME_LABELS` (``"M_full"``,
         ``"M_half"``, ``"M_invalid"``, ``"F_full"``, ``"F_half"``,
         ``"F_invalid"``). ``None`` saves unlabelled ``Test_*`` files.
     muscle : str, default="SEMG"

@@ -41,7 +41,7 @@ __all__ = [
     "load_recordings_dir",
 ]
 
-_DEVICE_FOLDERS = {"miotracker": "Miotracker", "biopac": "Biopac"}
+_AMPLIFIER_FOLDERS = {"miotracker": "Miotracker", "biopac": "Biopac"}
 _MUSCLETRACKER_NAME = re.compile(r"(\d+)_(\d+)_(\d+)\.txt")
 
 
@@ -230,7 +230,9 @@ def _read_muscletracker_genders(root):
     return genders
 
 
-def load_muscletracker(path, *, device="miotracker", strict=False):
+def load_muscletracker(
+    path, *, amplifier="miotracker", strict=False, device="deprecated"
+):
     """Load the MuscleTracker raw recordings of five hand movements.
 
     "Surface Electromyography Dataset from Different Movements of the Hand
@@ -258,11 +260,16 @@ def load_muscletracker(path, *, device="miotracker", strict=False):
     ----------
     path : str or os.PathLike
         Root folder of the data set (holding ``Data/Raw``).
-    device : {"miotracker", "biopac"}, default="miotracker"
+    amplifier : {"miotracker", "biopac"}, default="miotracker"
         Which amplifier's recordings to load.
     strict : bool, default=False
         Raise a ``ValueError`` listing unusable files instead of skipping them
         with a warning.
+    device : str
+
+        .. deprecated:: 0.2
+            Renamed ``amplifier`` (``device`` names a torch device everywhere
+            else in the package); it will be removed in 0.3.
 
     Returns
     -------
@@ -283,8 +290,10 @@ def load_muscletracker(path, *, device="miotracker", strict=False):
             ``"F"`` or NA) and ``n_times``.
         fs : float
             Sampling rate, 1001.0 Hz (the value of the authors' code).
+        amplifier : str
+            The ``amplifier`` loaded.
         device : str
-            The ``device`` loaded.
+            The same, under its former name (deprecated, removed in 0.3).
         DESCR : str
             Description of the data set.
         problems : list of (str, str)
@@ -293,9 +302,9 @@ def load_muscletracker(path, *, device="miotracker", strict=False):
     Raises
     ------
     FileNotFoundError
-        If ``path`` or its ``Data/Raw/<device>`` folder does not exist.
+        If ``path`` or its ``Data/Raw/<amplifier>`` folder does not exist.
     ValueError
-        If ``device`` is unknown, the folder holds no ``.txt`` file, or with
+        If ``amplifier`` is unknown, the folder holds no ``.txt`` file, or with
         ``strict=True`` if a file cannot be used.
 
     See Also
@@ -314,13 +323,22 @@ def load_muscletracker(path, *, device="miotracker", strict=False):
     >>> bunch.metadata["subject"].nunique()  # doctest: +SKIP
     19
     """
-    if not isinstance(device, str) or device.lower() not in _DEVICE_FOLDERS:
-        raise ValueError(
-            f"device must be one of {sorted(_DEVICE_FOLDERS)}; got {device!r}."
+    if device != "deprecated":
+        warnings.warn(
+            "load_muscletracker: the parameter 'device' was renamed 'amplifier' "
+            "in 0.2 and will be removed in 0.3 ('device' names a torch device "
+            "everywhere else in the package).",
+            FutureWarning,
+            stacklevel=2,
         )
-    device = device.lower()
+        amplifier = device
+    if not isinstance(amplifier, str) or amplifier.lower() not in _AMPLIFIER_FOLDERS:
+        raise ValueError(
+            f"amplifier must be one of {sorted(_AMPLIFIER_FOLDERS)}; got {amplifier!r}."
+        )
+    amplifier = amplifier.lower()
     root = check_folder(path)
-    folder = root / "Data" / "Raw" / _DEVICE_FOLDERS[device]
+    folder = root / "Data" / "Raw" / _AMPLIFIER_FOLDERS[amplifier]
     if not folder.is_dir():
         raise FileNotFoundError(
             f"Folder not found: {str(folder)!r}. path must be the root of the "
@@ -366,8 +384,8 @@ def load_muscletracker(path, *, device="miotracker", strict=False):
         repetition=keys[:, 1],
         movement=keys[:, 2],
         gender=[genders.get(int(s), "") for s in subject],
-        device=device,
-        descr=muscletracker_descr(device, len(records), len(np.unique(subject))),
+        amplifier=amplifier,
+        descr=muscletracker_descr(amplifier, len(records), len(np.unique(subject))),
         problems=problems,
     )
 

@@ -182,7 +182,7 @@ def build_movements(source=None, output=None, *, force=False):
                 f"{', '.join(existing)} already exist(s); nothing was written. "
                 "Pass --force (force=True) to rebuild."
             )
-    bunch = load_muscletracker(root, device="miotracker", strict=True)
+    bunch = load_muscletracker(root, amplifier="miotracker", strict=True)
     arrays = _pack(bunch)
     licence = _licence_text(root).encode("utf-8")
     output.mkdir(parents=True, exist_ok=True)

@@ -1,5 +1,6 @@
 """HHTFeatures: explicit features read off the Hilbert spectrum of sEMG."""
 
+import warnings
 from functools import partial
 from numbers import Integral, Real
 
@@ -7,7 +8,7 @@ import numpy as np
 
 from ..hht import instantaneous_amplitude_frequency
 from ..hht._decomposition import DECOMPOSITION_CONSTRAINTS, DecomposingMixin
-from ..utils._sklearn import Interval, StrOptions, _fit_context
+from ..utils._sklearn import Hidden, Interval, StrOptions, _fit_context
 from ..utils._validation import MIN_N_TIMES
 from ._base import PerChannelFeatures
 
@@ -143,7 +144,7 @@ class HHTFeatures(DecomposingMixin, PerChannelFeatures):
     sample by its energy ``a**2``. Per channel, in output order:
 
     (a) the marginal Hilbert energy spectrum: the energy in each of
-        ``n_freq_bins`` equal bands over ``freq_range``, as fractions of the
+        ``n_bands`` equal bands over ``freq_range``, as fractions of the
         energy in ``freq_range`` (``hht_band0`` ..., zero-padded to the
         same width, e.g. ``hht_band00`` ... ``hht_band15``), then, if
         ``log_energy``, the natural log of that energy per sample
@@ -160,7 +161,7 @@ class HHTFeatures(DecomposingMixin, PerChannelFeatures):
         as a fraction of the energy of all components (``imf0_energy`` ...),
         zero where the decomposition has fewer components.
 
-    These are ``n_freq_bins + log_energy + 4 + 2 * n_segments + n_imfs``
+    These are ``n_bands + log_energy + 4 + 2 * n_segments + n_imfs``
     features per channel (35 with the defaults); the output is channel-major.
 
     ``X`` may also be the output of :class:`~sklearn_semg.EMDDecomposer`: the
@@ -181,7 +182,7 @@ class HHTFeatures(DecomposingMixin, PerChannelFeatures):
         and motion artefacts. A pair ``(f_min, f_max)`` in Hz, with
         ``0 <= f_min < f_max <= fs / 2``, is used as given. ``None`` is
         ``(0, fs / 2)``.
-    n_freq_bins : int, default=16
+    n_bands : int, default=16
         Number of equal bands of the relative marginal spectrum.
     log_energy : bool, default=True
         Add the natural log of the Hilbert energy in ``freq_range`` per
@@ -221,6 +222,10 @@ class HHTFeatures(DecomposingMixin, PerChannelFeatures):
     min_n_times : int, default=16
         Shortest recording accepted, in samples (see
         :data:`~sklearn_semg.utils.MIN_N_TIMES`).
+    n_freq_bins : int
+
+        .. deprecated:: 0.2
+            Renamed ``n_bands``; it will be removed in 0.3.
 
     Attributes
     ----------
@@ -228,7 +233,7 @@ class HHTFeatures(DecomposingMixin, PerChannelFeatures):
         Number of channels per recording seen at ``fit``.
     channel_feature_names_ : ndarray of shape (n_features_per_channel,), dtype=object
         The features computed for each channel, in output order.
-    bin_edges_ : ndarray of shape (n_freq_bins + 1,)
+    bin_edges_ : ndarray of shape (n_bands + 1,)
         Edges in Hz of the bands ``hht_band0`` ... of the marginal spectrum.
 
     See Also
@@ -255,7 +260,7 @@ class HHTFeatures(DecomposingMixin, PerChannelFeatures):
     >>> fs = 1000.0
     >>> t = np.arange(2000) / fs                       # 2 s
     >>> chirp = np.sin(2 * np.pi * (150 * t - 20 * t**2))   # 150 Hz -> 70 Hz
-    >>> hht = HHTFeatures(fs=fs, n_freq_bins=8, n_segments=4, n_imfs=3)
+    >>> hht = HHTFeatures(fs=fs, n_bands=8, n_segments=4, n_imfs=3)
     >>> F = hht.fit_transform(chirp[np.newaxis])
     >>> F.shape                                        # 8 + 1 + 4 + 2*4 + 3
     (1, 24)
@@ -271,7 +276,11 @@ class HHTFeatures(DecomposingMixin, PerChannelFeatures):
         **DECOMPOSITION_CONSTRAINTS,
         "fs": [Interval(Real, 0, None, closed="neither")],
         "freq_range": [tuple, list, StrOptions({"semg"}), None],
-        "n_freq_bins": [Interval(Integral, 1, None, closed="left")],
+        "n_bands": [Interval(Integral, 1, None, closed="left")],
+        "n_freq_bins": [
+            Interval(Integral, 1, None, closed="left"),
+            Hidden(StrOptions({"deprecated"})),
+        ],
         "log_energy": ["boolean"],
         "n_segments": [Interval(Integral, 2, None, closed="left")],
         "n_imfs": [Interval(Integral, 0, None, closed="left")],
@@ -282,7 +291,7 @@ class HHTFeatures(DecomposingMixin, PerChannelFeatures):
         *,
         fs=1000.0,
         freq_range="semg",
-        n_freq_bins=16,
+        n_bands=16,
         log_energy=True,
         n_segments=4,
         n_imfs=6,
@@ -294,9 +303,11 @@ class HHTFeatures(DecomposingMixin, PerChannelFeatures):
         n_jobs=None,
         random_state=None,
         min_n_times=MIN_N_TIMES,
+        n_freq_bins="deprecated",
     ):
         self.fs = fs
         self.freq_range = freq_range
+        self.n_bands = n_bands
         self.n_freq_bins = n_freq_bins
         self.log_energy = log_energy
         self.n_segments = n_segments
@@ -310,9 +321,22 @@ class HHTFeatures(DecomposingMixin, PerChannelFeatures):
         self.random_state = random_state
         self.min_n_times = min_n_times
 
-    def _channel_feature_names(self):
-        width = len(str(self.n_freq_bins - 1))
-        names = [f"hht_band{k:0{width}d}" for k in range(self.n_freq_bins)]
+    def _n_bands(self):
+        """``n_bands``, or the value of its former name ``n_freq_bins``."""
+        if isinstance(self.n_freq_bins, str):  # "deprecated": not given
+            return self.n_bands
+        warnings.warn(
+            "HHTFeatures: the parameter 'n_freq_bins' was renamed 'n_bands' (it "
+            "counts bands of the marginal spectrum) in 0.2 and will be removed in "
+            "0.3; pass n_bands instead.",
+            FutureWarning,
+            stacklevel=3,
+        )
+        return self.n_freq_bins
+
+    def _channel_feature_names(self, n_bands):
+        width = len(str(n_bands - 1))
+        names = [f"hht_band{k:0{width}d}" for k in range(n_bands)]
         if self.log_energy:
             names.append("hht_log_energy")
         names += ["hht_mnf", "hht_mdf"]
@@ -344,10 +368,11 @@ class HHTFeatures(DecomposingMixin, PerChannelFeatures):
         f_min, f_max = self._check_freq_range(default=(0.0, float(self.fs) / 2))
         self._emd_settings()
         self._check_input(X, reset=True)
+        n_bands = self._n_bands()
         self.channel_feature_names_ = np.asarray(
-            self._channel_feature_names(), dtype=object
+            self._channel_feature_names(n_bands), dtype=object
         )
-        self.bin_edges_ = np.linspace(f_min, f_max, self.n_freq_bins + 1)
+        self.bin_edges_ = np.linspace(f_min, f_max, n_bands + 1)
         return self
 
     def transform(self, X):
@@ -376,7 +401,7 @@ class HHTFeatures(DecomposingMixin, PerChannelFeatures):
             fs=float(self.fs),
             f_min=f_min,
             f_max=f_max,
-            n_freq_bins=self.n_freq_bins,
+            n_freq_bins=len(self.bin_edges_) - 1,
             log_energy=self.log_energy,
             n_segments=self.n_segments,
             n_imfs=self.n_imfs,

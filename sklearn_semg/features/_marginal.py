@@ -1,13 +1,15 @@
 """MarginalSpectrum: the marginal Hilbert spectrum read off HHT matrices."""
 
+import warnings
 from numbers import Integral, Real
 
 import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
+from ..hht._spectrum import compress
 from ..utils._base import channel_names
-from ..utils._sklearn import Interval, _fit_context
+from ..utils._sklearn import Hidden, Interval, StrOptions, _fit_context
 from ..utils.validation import check_hht_matrices
 
 __all__ = ["MarginalSpectrum"]
@@ -21,7 +23,8 @@ class MarginalSpectrum(TransformerMixin, BaseEstimator):
     spectrum), optionally groups the rows into ``n_bands`` bands, divides by a
     scale learned at ``fit`` (the median positive value over the training
     data, so the output does not depend on the units of the recordings) and
-    takes the logarithm. Where the CNN encoder with global pooling discards
+    compresses the result as :class:`~sklearn_semg.HHTTransformer` does
+    (the logarithm by default). Where the CNN encoder with global pooling discards
     where the energy sits in frequency, this keeps exactly that, plus the
     absolute level and the ratio between channels.
 
@@ -30,10 +33,25 @@ class MarginalSpectrum(TransformerMixin, BaseEstimator):
     n_bands : int or None, default=None
         Number of frequency bands (consecutive rows summed); ``None`` keeps one
         value per row.
-    log : bool, default=True
-        Return ``log(m / scale_ + floor)`` rather than ``m / scale_``.
-    floor : float, default=1e-3
-        Added before the logarithm, relative to ``scale_``.
+    compression : {"log"}, float or None, default="log"
+        Applied to ``x = m / scale_``, with the formula of
+        :class:`~sklearn_semg.HHTTransformer`: ``"log"`` maps ``x`` to
+        ``log(x + log_floor) - log(log_floor)`` (zeros stay zero); a float
+        ``p`` in (0, 1] to ``x ** p``; ``None`` returns ``x``.
+    log_floor : float, default=1e-3
+        Floor of the ``"log"`` compression, relative to ``scale_``.
+    log : bool
+
+        .. deprecated:: 0.2
+            Use ``compression="log"`` (``True``) or ``compression=None``
+            (``False``); it will be removed in 0.3.
+    floor : float
+
+        .. deprecated:: 0.2
+            Renamed ``log_floor``; it will be removed in 0.3. The ``"log"``
+            compression now subtracts ``log(log_floor)`` so that zeros stay
+            zero, as in ``HHTTransformer``: the output is shifted by that
+            constant, which a following scaler removes.
 
     Attributes
     ----------
@@ -55,14 +73,51 @@ class MarginalSpectrum(TransformerMixin, BaseEstimator):
 
     _parameter_constraints: dict = {
         "n_bands": [Interval(Integral, 1, None, closed="left"), None],
-        "log": ["boolean"],
-        "floor": [Interval(Real, 0, None, closed="neither")],
+        "compression": [
+            StrOptions({"log"}),
+            Interval(Real, 0, 1, closed="right"),
+            None,
+        ],
+        "log_floor": [Interval(Real, 0, None, closed="neither")],
+        "log": ["boolean", Hidden(StrOptions({"deprecated"}))],
+        "floor": [
+            Interval(Real, 0, None, closed="neither"),
+            Hidden(StrOptions({"deprecated"})),
+        ],
     }
 
-    def __init__(self, *, n_bands=None, log=True, floor=1e-3):
+    def __init__(
+        self,
+        *,
+        n_bands=None,
+        compression="log",
+        log_floor=1e-3,
+        log="deprecated",
+        floor="deprecated",
+    ):
         self.n_bands = n_bands
+        self.compression = compression
+        self.log_floor = log_floor
         self.log = log
         self.floor = floor
+
+    def _compression(self):
+        """``(compression, log_floor)``, from the former ``log``/``floor``
+        where they are given."""
+        compression, log_floor = self.compression, self.log_floor
+        for old, new in (("log", "compression"), ("floor", "log_floor")):
+            if not isinstance(getattr(self, old), str):  # given: not "deprecated"
+                warnings.warn(
+                    f"MarginalSpectrum: the parameter {old!r} is deprecated in 0.2 "
+                    f"and will be removed in 0.3; use {new!r} (see the docstring).",
+                    FutureWarning,
+                    stacklevel=3,
+                )
+        if not isinstance(self.log, str):
+            compression = "log" if self.log else None
+        if not isinstance(self.floor, str):
+            log_floor = self.floor
+        return compression, log_floor
 
     def _bands(self, M):
         marginal = M.sum(axis=-1)  # (n, C, F)
@@ -134,8 +189,8 @@ class MarginalSpectrum(TransformerMixin, BaseEstimator):
                 f"{type(self).__name__} is expecting {self.n_features_in_} features "
                 f"as input (matrices {tuple(self.input_shape_)}, got {M.shape[1:]})."
             )
-        bands = self._bands(M) / self.scale_
-        return np.log(bands + self.floor) if self.log else bands
+        compression, log_floor = self._compression()
+        return compress(self._bands(M) / self.scale_, compression, log_floor)
 
     def get_feature_names_out(self, input_features=None):
         """Names of the output columns, ``"{channel}_marginal{band}"``.

@@ -3,7 +3,7 @@
 import numpy as np
 from scipy.signal import hilbert
 
-__all__ = ["hilbert_spectrum", "instantaneous_amplitude_frequency"]
+__all__ = ["compress", "hilbert_spectrum", "instantaneous_amplitude_frequency"]
 
 #: Samples (IMF rows x time) put through the Hilbert transform at once.
 _CHUNK_SAMPLES = 2**20
@@ -105,3 +105,27 @@ def hilbert_spectrum(
         part = np.bincount(flat.ravel(), weights=amplitude.ravel(), minlength=n_cells)
         spectrum = part if spectrum is None else spectrum + part
     return spectrum.reshape(n_freq_bins, n_time_bins)
+
+
+def compress(values, compression, log_floor=1e-3):
+    """The amplitude compression of HHT matrices and marginal spectra.
+
+    One spelling and formula for :class:`~sklearn_semg.HHTTransformer`,
+    :class:`~sklearn_semg.MarginalSpectrum` and the colour scale of
+    :func:`~sklearn_semg.plotting.plot_hht`:
+
+    - ``"log"``: ``log(x + log_floor) - log(log_floor)``, zeros stay zero;
+    - a float ``p`` in (0, 1]: ``x ** p``;
+    - ``None``: ``x`` unchanged.
+
+    ``values`` are non-negative amplitudes on a scale where 1 is large (after
+    the normalisation), so ``log_floor`` is relative to it. The dtype of
+    ``values`` is kept.
+    """
+    if compression is None:
+        return values
+    kind = values.dtype.type
+    if compression == "log":
+        floor = kind(log_floor)
+        return np.log(values + floor) - np.log(floor)
+    return np.power(values, kind(compression))

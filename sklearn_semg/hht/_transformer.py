@@ -10,7 +10,7 @@ from ..utils._base import ChannelOutputMixin
 from ..utils._sklearn import Interval, StrOptions, _fit_context
 from ..utils._validation import MIN_N_TIMES, first_non_finite
 from ._decomposition import DECOMPOSITION_CONSTRAINTS, DecomposingMixin
-from ._spectrum import hilbert_spectrum
+from ._spectrum import compress, hilbert_spectrum
 
 __all__ = ["HHTTransformer"]
 
@@ -330,11 +330,7 @@ class HHTTransformer(
             )
         if self.normalize == "global":
             matrices /= np.float32(self.scale_)
-        if self.compression == "log":
-            floor = np.float32(self.log_floor)
-            matrices = np.log(matrices + floor) - np.log(floor)
-        elif self.compression is not None:
-            matrices = np.power(matrices, np.float32(self.compression))
+        matrices = compress(matrices, self.compression, self.log_floor)
         matrices = matrices.astype(np.float32, copy=False)
         if self.flatten:
             return self._as_configured_table(matrices.reshape(len(matrices), -1))

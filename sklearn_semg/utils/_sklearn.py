@@ -10,6 +10,7 @@ from sklearn.base import _fit_context
 from sklearn.preprocessing._data import _is_constant_feature
 from sklearn.utils._param_validation import (
     HasMethods,
+    Hidden,
     Interval,
     StrOptions,
     validate_params,
@@ -17,6 +18,7 @@ from sklearn.utils._param_validation import (
 
 __all__ = [
     "HasMethods",
+    "Hidden",
     "Interval",
     "StrOptions",
     "_fit_context",
