@@ -1,10 +1,12 @@
 """Loaders of HHT folders, raw recordings and the bundled data set."""
 
 import functools
+import importlib.util
 import io
 import os
 import re
 import zipfile
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -16,7 +18,6 @@ from sklearn_semg.datasets import (
     MOVEMENT_NAMES,
     NPZ_NAME_LABELS,
     _hht_dir,
-    build_bundled,
     load_biceps_fatigue,
     load_hht_dir,
     load_movements,
@@ -26,6 +27,13 @@ from sklearn_semg.datasets import (
 )
 from sklearn_semg.datasets._bundled import BUNDLED_FILE, BUNDLED_LICENSE_FILE
 from sklearn_semg.datasets._hht_dir import HHT_KEY, parse_hht_filename
+
+# the maintenance script that builds the bundled archive (not installed)
+_spec = importlib.util.spec_from_file_location(
+    "build_bundled", Path(__file__).resolve().parents[1] / "tools" / "build_bundled.py"
+)
+build_bundled = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(build_bundled)
 
 SHAPE = (8, 8)
 

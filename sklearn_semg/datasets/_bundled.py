@@ -2,7 +2,7 @@
 
 ``data/muscletracker_miotracker.npz`` holds every MioTracker recording of the
 MuscleTracker data set (CC0 1.0, see ``data/muscletracker_LICENSE.txt``); it
-is rebuilt by ``python -m sklearn_semg.datasets.build_bundled``.
+is rebuilt by ``python tools/build_bundled.py``.
 
 Layout of the archive (format version 1), ``n`` recordings:
 
@@ -53,7 +53,7 @@ def _read_bundle(ref):
             raise FileNotFoundError(
                 f"The bundled data file {str(file)!r} is missing from the "
                 "installation. Reinstall sklearn-semg, or rebuild it with "
-                "`python -m sklearn_semg.datasets.build_bundled --source "
+                "`python tools/build_bundled.py --source "
                 "PATH/TO/shared/data`."
             )
         with np.load(file, allow_pickle=False) as archive:
@@ -61,8 +61,8 @@ def _read_bundle(ref):
             if missing:
                 raise ValueError(
                     f"The bundled data file {str(file)!r} lacks {missing}; it is "
-                    "damaged or from another version. Rebuild it with `python -m "
-                    "sklearn_semg.datasets.build_bundled --force`."
+                    "damaged or from another version. Rebuild it with `python "
+                    "tools/build_bundled.py --force` (in a clone of the repository)."
                 )
             arrays = {f: archive[f] for f in _FIELDS}
     version = int(arrays["format_version"])
@@ -70,7 +70,7 @@ def _read_bundle(ref):
         raise ValueError(
             f"The bundled data file {str(file)!r} has format version {version}; "
             f"this sklearn-semg reads version {FORMAT_VERSION}. Rebuild it with "
-            "`python -m sklearn_semg.datasets.build_bundled --force`."
+            "`python tools/build_bundled.py --force`."
         )
     return arrays
 

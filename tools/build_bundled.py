@@ -2,8 +2,9 @@
 
 Usage::
 
-    python -m sklearn_semg.datasets.build_bundled [--source PATH] [--output DIR]
-                                                  [--force]
+    python tools/build_bundled.py [--source PATH] [--output DIR] [--force]
+
+A maintenance script of the repository, not part of the installed package.
 
 ``--source`` is the ``shared/data`` folder (or its ``muscletracker``
 sub-folder); by default ``$SKLEARN_SEMG_SHARED_DATA`` or ``../shared/data``
@@ -24,14 +25,20 @@ from pathlib import Path
 
 import numpy as np
 
-from ..utils._io import atomic_write
-from ._base import MUSCLETRACKER_CITATION
-from ._bundled import BUNDLED_FILE, BUNDLED_LICENSE_FILE, FORMAT_VERSION
-from ._raw import load_muscletracker
+from sklearn_semg.datasets import load_muscletracker
+from sklearn_semg.datasets._base import MUSCLETRACKER_CITATION
+from sklearn_semg.datasets._bundled import (
+    BUNDLED_FILE,
+    BUNDLED_LICENSE_FILE,
+    FORMAT_VERSION,
+)
+from sklearn_semg.utils._io import atomic_write
 
 __all__ = ["build_movements", "main"]
 
 _INT16 = np.iinfo(np.int16)
+#: The repository this script belongs to.
+REPOSITORY = Path(__file__).resolve().parents[1]
 
 
 def default_source():
@@ -39,12 +46,12 @@ def default_source():
     env = os.environ.get("SKLEARN_SEMG_SHARED_DATA")
     if env:
         return Path(env)
-    return Path(__file__).resolve().parents[3] / "shared" / "data"
+    return Path(__file__).resolve().parents[2] / "shared" / "data"
 
 
 def default_output():
     """The package's ``datasets/data`` folder (in a source checkout)."""
-    return Path(__file__).resolve().parent / "data"
+    return REPOSITORY / "sklearn_semg" / "datasets" / "data"
 
 
 def _muscletracker_root(source):
@@ -167,7 +174,7 @@ def build_movements(source=None, output=None, *, force=False):
 
     Examples
     --------
-    >>> from sklearn_semg.datasets.build_bundled import build_movements
+    >>> from build_bundled import build_movements
     >>> build_movements("shared/data", "/tmp/out")  # doctest: +SKIP
     [PosixPath('/tmp/out/muscletracker_miotracker.npz'),
      PosixPath('/tmp/out/muscletracker_LICENSE.txt')]
@@ -194,7 +201,7 @@ def build_movements(source=None, output=None, *, force=False):
 def main(argv=None):
     """Command-line entry point; returns the exit status."""
     parser = argparse.ArgumentParser(
-        prog="python -m sklearn_semg.datasets.build_bundled",
+        prog="python tools/build_bundled.py",
         description="Rebuild the MioTracker recordings bundled in sklearn-semg.",
     )
     parser.add_argument(
