@@ -5,9 +5,9 @@
 """
 
 from importlib import import_module
-from importlib.metadata import PackageNotFoundError, version
 
 from ._svm import CalibratedSVC
+from ._version import __version__
 from .features import (
     EMGFeatures,
     HHTFeatures,
@@ -16,11 +16,6 @@ from .features import (
 )
 from .hht import EMDDecomposer, HHTTransformer
 from .preprocessing import SEMGFilter
-
-try:
-    __version__ = version("sklearn-semg")
-except PackageNotFoundError:  # pragma: no cover - running from a source tree
-    __version__ = "0.0.0+unknown"
 
 # Public names served lazily, mapped to the module that defines them.
 _LAZY = {

@@ -431,7 +431,8 @@ def _history_records(net_or_history):
 def plot_history(net_or_history, *, axes=None, title=None, valid_label="Validation"):
     """Training curves: loss, accuracy and learning rate per epoch.
 
-    The three panels of the reference notebook's ``plot_training_history``:
+    The three panels of the reference notebook's ``plot_training_history``
+    (see :ref:`reference_notebook`):
     train and validation loss; train and validation accuracy (epochs with a
     new best validation accuracy marked with a star); learning rate on a log
     scale.

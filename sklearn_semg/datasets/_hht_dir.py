@@ -1,6 +1,7 @@
 """Folders of ``.npz`` Hilbert-Huang matrices, one matrix per file.
 
-This is the on-disk layout of the reference notebook (the Kaggle
+This is the on-disk layout of the reference notebook (see
+:ref:`reference_notebook`; the Kaggle
 ``HILBERTMATRIX_NPZ`` data set): each file holds one ``(256, 256)`` matrix and
 its name carries the label, for example ``BICEPS_fatiguetest_M_006.npz`` or
 ``TRICEPS_half_F_012.npz``; files whose name starts with ``Test`` are
@@ -8,8 +9,8 @@ unlabelled. :func:`load_hht_dir` reads such a folder and :func:`save_hht_dir`
 writes one, so the output of :class:`~sklearn_semg.HHTTransformer` can be
 stored and read back by the same rules.
 
-Unlike the notebook, which skipped unreadable or mis-shaped files with a
-``print`` (or not at all), every file that cannot be used is reported.
+Every file that cannot be used is reported, where the notebook skipped some
+and took names it could not parse for unlabelled test files.
 """
 
 import contextlib
@@ -322,7 +323,7 @@ def load_hht_dir(path, *, strict=False, shape=(256, 256), labels="auto"):
     stored under the key ``"hht"`` or, failing that, as the first array of the
     archive. Files are read in name order, so the result is deterministic.
     Labels come from the file name by the reference notebook's rules (see
-    :ref:`npz_naming`):
+    :ref:`npz_naming` and :ref:`reference_notebook`):
 
     - a name starting with ``test`` (any case) is unlabelled and goes to
       ``test_data``;

@@ -29,6 +29,8 @@ import joblib
 import numpy as np
 from sklearn.utils.validation import check_memory
 
+from .._version import __version__
+
 __all__ = ["MEMO_BYTES", "RecordingCache", "recording_key"]
 
 #: Bytes of cached results kept in memory per process (least recently used
@@ -81,8 +83,6 @@ def recording_key(recording, seeds, settings_digest):
 
 def settings_digest(kind, settings):
     """Digest of a kind of result and the settings that produce it."""
-    from .. import __version__
-
     return joblib.hash((kind, CACHE_VERSION, __version__, settings))
 
 

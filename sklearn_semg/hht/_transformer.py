@@ -68,8 +68,9 @@ class HHTTransformer(
     With the default parameters and a single-channel recording the output
     equals, to float32 precision, the reference notebook's
     ``compute_hht_matrix(signal, fs, matrix_size=256, max_imf=10)``, which made
-    the 256x256 ``.npz`` matrices users already have. The reference's
-    per-sample Python loop is replaced by one vectorised ``np.bincount``.
+    the 256x256 ``.npz`` matrices users already have (see
+    :ref:`reference_notebook`). The reference's per-sample Python loop is
+    replaced by one vectorised ``np.bincount``.
 
     Parameters
     ----------

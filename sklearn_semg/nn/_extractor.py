@@ -100,7 +100,8 @@ class CNNFeatureExtractor(TransformerMixin, BaseEstimator):
 
     ``num_layers`` blocks of ``Conv2d(k3, s2, p1) -> InstanceNorm2d ->
     LeakyReLU(0.2)`` with ``base_channels * 2**i`` channels, then average
-    pooling (the reference notebook's encoder). The encoder is never trained
+    pooling (the reference notebook's encoder, see :ref:`reference_notebook`).
+    The encoder is never trained
     here: its weights are a seeded random initialisation (what the reference
     does), a saved state dict, or the encoder of a trained
     :class:`~sklearn_semg.nn.HHTCNNClassifier` (see :meth:`from_classifier`).

@@ -1,6 +1,6 @@
 """Input validation and helpers shared by the estimators.
 
-:mod:`sklearn_semg.utils.validation` holds the one validation entry point per
+``sklearn_semg.utils.validation`` holds the one validation entry point per
 kind of input (recordings, HHT matrices, frequency bands); its functions are
 exported here too.
 """
