@@ -101,6 +101,9 @@ DEMO_SETTINGS = {
         "batch_size": 16,
         "lr": 1e-3,
     },
+    # The recommended pipeline is evaluated a second time with a SEMGFilter
+    # first (make_recommended_pipeline(filter=...)), on the same folds.
+    "filter": {"freq_range": "semg", "mains": "auto"},
     "device": "cpu",
     "random_state": 0,
 }
@@ -140,6 +143,7 @@ QUICK_DEMO_SETTINGS = {
 
 METHOD_NAMES = {
     "recommended": "recommended: HHT features + marginal spectrum -> SVM",
+    "recommended_filter": "recommended + SEMGFilter",
     "recommended_subject": "recommended, calibrated per subject",
     "svm": "method 1: HHT -> frozen CNN -> SVM",
     "e2e": "method 2: HHT -> CNN end to end",
@@ -447,6 +451,9 @@ def _describe_settings(settings):
         "every method and fold)",
         f"  CV         : GroupKFold, {settings['cv_folds']} folds on subjects, "
         f"{settings['cv_n_jobs']} at a time (one torch thread each)",
+        "  filter     : recommended pipeline again with SEMGFilter("
+        + ", ".join(f"{k}={v!r}" for k, v in settings["filter"].items())
+        + ") first",
         "  method 1   : " + ", ".join(f"{k}={v}" for k, v in settings["svm"].items()),
         "  method 2   : " + ", ".join(f"{k}={v}" for k, v in settings["e2e"].items()),
         f"  device     : {settings['device']}, random_state={settings['random_state']}",
@@ -477,6 +484,7 @@ def cmd_demo(args):
         make_end_to_end_pipeline,
         make_recommended_pipeline,
     )
+    from .preprocessing import SEMGFilter
 
     bunch = load_movements()
     subjects = np.unique(bunch.groups)
@@ -506,14 +514,23 @@ def cmd_demo(args):
     _echo("Settings (sklearn_semg.cli.DEMO_SETTINGS):")
     _echo(_describe_settings(settings))
 
+    n_steps = len(METHOD_NAMES) + 2  # the EMD, every method, the figures
     with _cache_folder(args.cache_dir) as memory:
         _echo(
-            f"\n[1/6] EMD of {len(raw)} recordings x {raw.shape[1]} channels, "
-            "once, into the cache every method reads ..."
+            f"\n[1/{n_steps}] EMD of {len(raw)} recordings x {raw.shape[1]} "
+            "channels, raw and filtered, once, into the cache every method reads ..."
         )
         t0 = time.perf_counter()
         EMDDecomposer(memory=memory, n_jobs=n_jobs, progress=_tty()).fit_transform(raw)
+        # the filter step of every fold picks its mains line from its training
+        # recordings; where it picks the line picked here from all of them, it
+        # filters the same way and reads these decompositions
+        filt = SEMGFilter(fs=fs, **settings["filter"]).fit(raw)
+        EMDDecomposer(memory=memory, n_jobs=n_jobs, progress=_tty()).fit_transform(
+            filt.transform(raw)
+        )
         _echo(f"      decomposed in {time.perf_counter() - t0:.1f} s")
+        _echo(f"      SEMGFilter on all recordings: {_describe_filter(filt)}")
 
         cv = GroupKFold(n_splits=settings["cv_folds"])
         splits = list(cv.split(raw, y, groups))
@@ -523,6 +540,15 @@ def cmd_demo(args):
         def recommended():
             return make_recommended_pipeline(
                 fs=fs, memory=memory, n_jobs=n_jobs, random_state=seed
+            )
+
+        def recommended_filter():
+            return make_recommended_pipeline(
+                fs=fs,
+                memory=memory,
+                n_jobs=n_jobs,
+                random_state=seed,
+                filter=settings["filter"],
             )
 
         def recommended_subject():
@@ -554,11 +580,11 @@ def cmd_demo(args):
         first_net = None
         methods = (
             ("recommended", recommended),
+            ("recommended_filter", recommended_filter),
             ("recommended_subject", recommended_subject),
             ("svm", svm),
             ("e2e", e2e),
         )
-        n_steps = len(methods) + 2
         for step, (key, make) in enumerate(methods, start=2):
             _echo(
                 f"\n[{step}/{n_steps}] {METHOD_NAMES[key]}: {len(splits)}-fold "
@@ -591,7 +617,7 @@ def cmd_demo(args):
         hht = HHTTransformer(fs=fs, memory=memory, **settings["hht"])
         X = hht.fit_transform(raw[examples])
 
-    _echo("\n[6/6] Figures")
+    _echo(f"\n[{n_steps}/{n_steps}] Figures")
     _use_agg()
     import matplotlib.pyplot as plt
 
@@ -622,6 +648,7 @@ def cmd_demo(args):
     written.append(_save_figure(fig, out / "hht_examples.png", force=True))
     for key, name in (
         ("recommended", "recommended"),
+        ("recommended_filter", "recommended_filtered"),
         ("recommended_subject", "recommended_per_subject"),
         ("svm", "method1_cnn_svm"),
         ("e2e", "method2_end_to_end"),
@@ -656,6 +683,13 @@ def cmd_demo(args):
     _echo(
         "(fit_time_s: mean fit time per fold; chance: accuracy of always "
         "predicting the most frequent class)"
+    )
+    _echo(
+        f"({METHOD_NAMES['recommended_filter']}: the recommended pipeline on the "
+        "same folds, each recording first through a zero-phase 20-450 Hz "
+        "band-pass and a notch at the mains frequency and its harmonics, 50 or "
+        "60 Hz picked from the training recordings; off by default: "
+        "make_recommended_pipeline(filter=True), `sklearn-semg train --filter`)"
     )
     _echo(f"\nFigures and results written to {str(out)}/:")
     for path in written:
@@ -826,6 +860,7 @@ def cmd_hht(args):
         _output_file(index, args.force, "--index")
         _writable_folder(index.parent, "--index")
     _writable_folder(out.parent if not out.exists() else out, "OUTPUT_DIR")
+    window = _window_samples(args, args.fs)  # bad --window/--step: before any work
 
     def is_output(name):
         return name.lower().endswith(".npz") or (index is None and name == "index.csv")
@@ -839,7 +874,7 @@ def cmd_hht(args):
                 "choose an empty folder (nothing was written)."
             )
 
-    from .datasets import HHT_CLASSES, load_recordings_dir, save_hht_dir
+    from .datasets import NPZ_NAME_LABELS, load_recordings_dir, save_hht_dir
     from .datasets._hht_dir import _write_npz_atomic
     from .hht import HHTTransformer
     from .utils import check_recordings
@@ -849,7 +884,7 @@ def cmd_hht(args):
     # label set); --muscle or an --index elsewhere ask for the naming scheme
     # whose names carry the six labels (MUSCLE_full_M_001.npz).
     scheme = args.muscle is not None or index is not None
-    allowed = HHT_CLASSES if scheme else None
+    allowed = NPZ_NAME_LABELS if scheme else None
     labels = _read_labels_csv(args.labels, allowed=allowed) if args.labels else {}
     if args.muscle is not None:
         from .datasets._hht_dir import _check_muscle
@@ -870,13 +905,30 @@ def cmd_hht(args):
             continue
         names.append(name)
         recordings.append(recording)
+    filtered = None
+    if args.filter and recordings:
+        # the whole recording, before it is cut: no edge effects per window
+        recordings, filtered, filter_tags = _filter_recordings(recordings, args.fs)
+    # the units transformed: whole recordings, or their windows
+    units, unit_rows = recordings, [{"recording": i} for i in range(len(names))]
+    if window is not None and recordings:
+        units, table, short = _cut_windows(names, recordings, args.fs, args)
+        skipped += short
+        unit_rows = table.to_dict("records")
     if skipped:
         _warn(
             f"skipped {len(skipped)} recording(s) that cannot be transformed:\n"
             + "\n".join(f"  - {n}: {why}" for n, why in skipped)
         )
-    if not recordings:
-        raise CLIError(f"no usable recording in INPUT_DIR {str(source)!r}.")
+    if not units:
+        raise CLIError(
+            f"no usable recording in INPUT_DIR {str(source)!r}"
+            + (
+                f" (none is as long as one --window of {args.window:g} s)."
+                if window is not None and recordings
+                else "."
+            )
+        )
     unknown = sorted(set(labels) - set(names))
     if unknown:
         _warn(
@@ -884,17 +936,27 @@ def cmd_hht(args):
             f"recordings transformed: {', '.join(unknown[:5])}"
             + (" ..." if len(unknown) > 5 else "")
         )
-    n_channels = sorted({x.shape[0] for x in recordings})
+    n_channels = sorted({x.shape[0] for x in units})
+    used = sorted({row["recording"] for row in unit_rows})
+    per = "file and channel"
+    if window is not None:
+        step = args.window if args.step is None else args.step
+        per = (
+            f"window and channel ({len(units)} windows of {args.window:g} s every "
+            f"{step:g} s)"
+        )
     _echo(
-        f"{PROG} hht: {len(recordings)} recording(s) from {str(source)!r}, "
+        f"{PROG} hht: {len(used)} recording(s) from {str(source)!r}, "
         f"{'/'.join(map(str, n_channels))} channel(s), fs {args.fs:g} Hz -> "
-        f"{args.size}x{args.size} HHT matrices, one .npz per file and channel; "
-        f"{sum(f in labels for f in names)} labelled."
+        f"{args.size}x{args.size} HHT matrices, one .npz per {per}; "
+        f"{sum(names[i] in labels for i in used)} labelled."
     )
+    if filtered is not None:
+        _echo(f"Filtered first (SEMGFilter): {filtered}.")
     # one HHT pass per channel count (recordings may differ)
-    matrices = [None] * len(recordings)
+    matrices = [None] * len(units)
     for count in n_channels:
-        members = [i for i, x in enumerate(recordings) if x.shape[0] == count]
+        members = [i for i, x in enumerate(units) if x.shape[0] == count]
         hht = HHTTransformer(
             fs=args.fs,
             n_freq_bins=args.size,
@@ -904,7 +966,7 @@ def cmd_hht(args):
             progress=_tty(),
         )
         for i, m in zip(
-            members, hht.fit_transform([recordings[i] for i in members]), strict=True
+            members, hht.fit_transform([units[i] for i in members]), strict=True
         ):
             matrices[i] = m
 
@@ -912,14 +974,17 @@ def cmd_hht(args):
 
     rows, k = [], 1
     muscle = args.muscle or "SEMG"
-    file_names = _npz_names(names, [m.shape[0] for m in matrices])
+    file_names = _npz_names(
+        [names[row["recording"]] for row in unit_rows],
+        [m.shape[0] for m in matrices],
+        windows=None if window is None else [row["window"] for row in unit_rows],
+    )
     try:
         # all files into a temporary folder, swapped in at the end: readers
         # see the old set or the new one, never a mix
         with atomic_folder(out, replace=True, keep=lambda n: not is_output(n)) as tmp:
-            for name, recording, per_channel in zip(
-                names, recordings, matrices, strict=True
-            ):
+            for u, (unit, per_channel) in enumerate(zip(units, matrices, strict=True)):
+                name = names[unit_rows[u]["recording"]]
                 label = labels.get(name)
                 for c, matrix in enumerate(per_channel):
                     if scheme:
@@ -931,19 +996,31 @@ def cmd_hht(args):
                             start_index=k,
                         )
                     else:
-                        path = tmp / file_names[name][c]
+                        path = tmp / file_names[u][c]
                         _write_npz_atomic(path, matrix, overwrite=False)
-                    rows.append(
+                    row = {
+                        "source_file": name,
+                        "channel": c + 1,
+                        "npz_file": path.name,
+                        "label": label or "",
+                    }
+                    if window is not None:  # where in its recording
+                        row.update(
+                            {
+                                key: unit_rows[u][key]
+                                for key in ("window", "start_s", "stop_s")
+                            }
+                        )
+                    row.update(
                         {
-                            "source_file": name,
-                            "channel": c + 1,
-                            "npz_file": path.name,
-                            "label": label or "",
-                            "n_times": recording.shape[1],
+                            "n_times": unit.shape[1],
                             "fs": float(args.fs),
                             "size": args.size,
                         }
                     )
+                    if filtered is not None:
+                        row["filter"] = filter_tags[unit_rows[u]["recording"]]
+                    rows.append(row)
                     k += 1
             if index is None:
                 _write_csv(pd.DataFrame(rows), tmp / "index.csv", force=False)
@@ -975,19 +1052,197 @@ def cmd_hht(args):
     return 0
 
 
-def _npz_names(names, n_channels):
-    """``{recording file: [npz name per channel]}``: the recording's name
-    without its extension (``rec_1.txt`` -> ``rec_1.npz``; ``rec_1_ch2.npz``
-    for channel 2 of several), its whole name where two would clash."""
-    stems = [Path(name).stem for name in names]
+def _window_samples(args, fs):
+    """``(width, step)`` in samples of ``--window`` and ``--step`` at ``fs``,
+    or None without ``--window``; checked before any work."""
+    if args.window is None:
+        for name in ("step", "activity"):
+            value = getattr(args, name)
+            if value is not None:
+                raise CLIError(
+                    f"--{name} {value:g} needs --window (the window length, in "
+                    "seconds); without --window every recording is used whole."
+                )
+        return None
+    from .utils import MIN_N_TIMES
+
+    width = int(round(args.window * fs))
+    if width < MIN_N_TIMES:
+        raise CLIError(
+            f"--window {args.window:g} s at {fs:g} Hz is {width} sample(s); "
+            f"expected at least {MIN_N_TIMES} samples ({MIN_N_TIMES / fs:g} s)."
+        )
+    step_s = args.window if args.step is None else args.step
+    step = int(round(step_s * fs))
+    if step < 1:
+        raise CLIError(
+            f"--step {step_s:g} s at {fs:g} Hz is less than one sample; expected "
+            f"at least {1 / fs:g} s."
+        )
+    return width, step
+
+
+def _cut_windows(names, recordings, fs, args):
+    """The windows of ``recordings`` (``--window``, ``--step``, ``--activity``),
+    cut by :func:`~sklearn_semg.preprocessing.window_recordings`.
+
+    Returns ``(data, table, skipped)``: the windows, a list of arrays
+    ``(n_channels, width)``; one row per window with ``recording`` (its index
+    in ``recordings``), ``window`` (its start in steps), ``start_s`` and
+    ``stop_s``; ``(name, why)`` of every recording shorter than one window
+    (left out). The windows dropped by ``--activity`` are counted in one
+    warning line.
+    """
+    from collections import Counter
+
+    import pandas as pd
+
+    from .preprocessing import window_recordings
+
+    width, step = _window_samples(args, fs)
+    skipped, usable = [], []
+    for i, (name, rec) in enumerate(zip(names, recordings, strict=True)):
+        if rec.shape[-1] < width:
+            skipped.append(
+                (
+                    name,
+                    f"{rec.shape[-1]} samples ({rec.shape[-1] / fs:g} s), shorter "
+                    f"than one --window of {args.window:g} s ({width} samples)",
+                )
+            )
+        else:
+            usable.append(i)
+    data, tables, reasons, n_dropped = [], [], Counter(), 0
+    # window_recordings stacks its windows: one call per channel count
+    for count in sorted({recordings[i].shape[0] for i in usable}):
+        members = [i for i in usable if recordings[i].shape[0] == count]
+        with warnings.catch_warnings():
+            # summed up below, over every channel count, in the CLI's words
+            warnings.filterwarnings(
+                "ignore", message="window_recordings: dropped", category=UserWarning
+            )
+            try:
+                windows = window_recordings(
+                    [recordings[i] for i in members],
+                    fs=fs,
+                    window_s=args.window,
+                    step_s=args.step,
+                    activity=args.activity,
+                )
+            except ValueError as exc:
+                if args.activity is not None and "kept no window" in str(exc):
+                    raise CLIError(
+                        f"--activity {args.activity:g} dropped every window of the "
+                        f"{len(members)} {count}-channel recording(s); use a smaller "
+                        "RATIO (e.g. 0.5), or leave --activity out."
+                    ) from None
+                raise
+        table = windows.metadata[["recording", "start_s", "stop_s"]].copy()
+        table["recording"] = [members[r] for r in table["recording"]]
+        tables.append(table)
+        data.extend(windows.data)
+        n_dropped += len(windows.dropped)
+        reasons.update(windows.dropped["reason"].tolist())
+    if not tables:
+        return [], pd.DataFrame(columns=["recording", "start_s", "stop_s"]), skipped
+    table = pd.concat(tables, ignore_index=True)
+    # in the order of the recordings (the calls went by channel count)
+    order = table.sort_values(["recording", "start_s"], kind="stable").index
+    table = table.loc[order].reset_index(drop=True)
+    data = [data[i] for i in order]
+    table.insert(
+        1, "window", [int(round(t * fs)) // step for t in table["start_s"].tolist()]
+    )
+    if n_dropped:
+        _warn(
+            f"--activity {args.activity:g} dropped {n_dropped} of "
+            f"{n_dropped + len(table)} windows ("
+            + "; ".join(f"{n} {why}" for why, n in reasons.items())
+            + ")."
+        )
+    return data, table, skipped
+
+
+def _describe_filter(filt):
+    """One line on a fitted SEMGFilter: band, notches, how mains was picked."""
+    band = (
+        "no band-pass"
+        if filt.band_ is None
+        else (f"{filt.band_[0]:g}-{filt.band_[1]:g} Hz band-pass")
+    )
+    if filt.mains_ is None:
+        return f"{band}, no mains notch"
+    line = f"{band}, mains notch at {filt.mains_:g} Hz" + (
+        f" and {len(filt.notch_frequencies_) - 1} harmonic(s)"
+        if len(filt.notch_frequencies_) > 1
+        else ""
+    )
+    if filt.mains_prominence_:
+        line += (
+            " (picked from the data: strongest line "
+            + ", ".join(
+                f"{f:g} Hz {db:.1f} dB" for f, db in filt.mains_prominence_.items()
+            )
+            + " above its neighbourhood)"
+        )
+    return line
+
+
+def _filter_recordings(recordings, fs):
+    """``recordings`` through a SEMGFilter (the sEMG band and the mains notch
+    picked from them), fitted per channel count; a line describing it, and a
+    short one (``SEMGFilter 20-450 Hz, mains 60 Hz``) per recording."""
+    from .preprocessing import SEMGFilter
+
+    filtered, lines, tags = list(recordings), [], [None] * len(recordings)
+    for count in sorted({x.shape[0] for x in recordings}):
+        members = [i for i, x in enumerate(recordings) if x.shape[0] == count]
+        with _reported_warnings():
+            filt = SEMGFilter(fs=fs, mains="auto").fit([recordings[i] for i in members])
+            for i, x in zip(
+                members, filt.transform([recordings[i] for i in members]), strict=True
+            ):
+                filtered[i] = x
+                tags[i] = f"SEMGFilter {filt.band_[0]:g}-{filt.band_[1]:g} Hz, " + (
+                    f"mains {filt.mains_:g} Hz" if filt.mains_ else "no notch"
+                )
+        lines.append(_describe_filter(filt))
+    return filtered, "; ".join(dict.fromkeys(lines)), tags
+
+
+def _npz_names(names, n_channels, windows=None):
+    """``[[npz name per channel] per unit]`` for units (recordings, or
+    windows with ``windows``) of the recording files ``names``: the
+    recording's name without its extension (``rec_1.txt`` -> ``rec_1.npz``;
+    ``rec_1_ch2.npz`` for channel 2 of several), its whole name where two
+    recordings would clash; a window adds its start in steps
+    (``rec_1_w0003.npz``, ``rec_1_w0003_ch2.npz``), four digits or more."""
+    from collections import Counter
+
+    unique = list(dict.fromkeys(names))
+    stems = [Path(name).stem for name in unique]
     clash = {stem for stem in stems if stems.count(stem) > 1}
-    result = {}
-    for name, stem, count in zip(names, stems, n_channels, strict=True):
-        base = name.replace(".", "_") if stem in clash else stem
-        result[name] = (
+    bases = {
+        name: name.replace(".", "_") if stem in clash else stem
+        for name, stem in zip(unique, stems, strict=True)
+    }
+    digits = max([4] + [len(str(w)) for w in windows or ()])
+    result = []
+    for u, (name, count) in enumerate(zip(names, n_channels, strict=True)):
+        base = bases[name]
+        if windows is not None:
+            base = f"{base}_w{windows[u]:0{digits}d}"
+        result.append(
             [f"{base}.npz"]
             if count == 1
             else [f"{base}_ch{c + 1}.npz" for c in range(count)]
+        )
+    counts = Counter(n for per_unit in result for n in per_unit)
+    twice = sorted(n for n, k in counts.items() if k > 1)
+    if twice:
+        raise CLIError(
+            f"two outputs would be named {twice[0]!r}: rename the recordings "
+            "behind it, or use --muscle to number the files instead."
         )
     return result
 
@@ -1136,6 +1391,8 @@ def _make_pipeline(args, *, verbose, fs=None, memory=None, final=False):
     from .pipelines import make_cnn_svm_pipeline, make_end_to_end_pipeline
 
     device = _model_device(args.device)
+    # a SEMGFilter first (raw recordings only; cmd_train checks)
+    filt = dict(filter=True) if getattr(args, "filter", False) else {}
     if fs is None:
         hht = dict(hht=False)
     else:
@@ -1146,6 +1403,7 @@ def _make_pipeline(args, *, verbose, fs=None, memory=None, final=False):
             hht_params={"n_freq_bins": size, "n_time_bins": size},
             memory=memory,
             n_jobs=args.n_jobs,
+            **filt,
         )
     svm, e2e = DEMO_SETTINGS["svm"], DEMO_SETTINGS["e2e"]
     if args.method == "recommended":
@@ -1157,6 +1415,7 @@ def _make_pipeline(args, *, verbose, fs=None, memory=None, final=False):
             memory=memory,
             n_jobs=args.n_jobs,
             random_state=args.seed,
+            **filt,
         )
     if args.method == "svm":
         return make_cnn_svm_pipeline(
@@ -1240,6 +1499,26 @@ def cmd_train(args):
             "and of the recommended pipeline; method 2 (--method e2e) normalises "
             "every matrix itself."
         )
+    if not args.bundled:
+        given = [
+            f"--{name}"
+            for name in ("window", "step", "activity")
+            if getattr(args, name)
+        ]
+        if given:
+            raise CLIError(
+                f"{given[0]} cuts raw recordings into windows, and DATA holds HHT "
+                "matrices: cut the recordings when computing them (`sklearn-semg "
+                f"hht --window SECONDS ...`, one .npz per window) and train on "
+                "that folder, or train on raw recordings with --bundled."
+            )
+        if args.filter:
+            raise CLIError(
+                "--filter filters raw recordings before their HHT, and DATA holds "
+                "HHT matrices: filter the recordings when computing them "
+                "(`sklearn-semg hht --filter ...`), or train on raw recordings "
+                "with --bundled."
+            )
 
     import numpy as np
     import sklearn
@@ -1247,6 +1526,7 @@ def cmd_train(args):
 
     from . import __version__
 
+    windowing = None
     if args.bundled:
         from .datasets import load_movements
 
@@ -1269,6 +1549,40 @@ def cmd_train(args):
                 f"--cv {args.cv} needs at least {args.cv} subjects; --n-subjects "
                 f"gives {len(chosen)}."
             )
+        if _window_samples(args, fs) is not None:
+            # every window keeps its recording's label and subject: the
+            # subject-wise folds keep the windows of a recording together
+            files = bunch.metadata["file"].to_numpy()[keep]
+            data, table, short = _cut_windows(list(files), X, fs, args)
+            if short:
+                _warn(
+                    f"skipped {len(short)} recording(s) shorter than one window:\n"
+                    + "\n".join(f"  - {n}: {why}" for n, why in short)
+                )
+            if not data:
+                raise CLIError(
+                    f"no recording is as long as one --window of {args.window:g} s."
+                )
+            rec = table["recording"].to_numpy()
+            X, y, groups = np.stack(data), y[rec], groups[rec]
+            step = args.window if args.step is None else args.step
+            windowing = {
+                "window_s": args.window,
+                "step_s": step,
+                "activity": args.activity,
+                "n_recordings": int(len(np.unique(rec))),
+                "n_windows": int(len(X)),
+            }
+            source = (
+                f"{len(X)} windows of {args.window:g} s every {step:g} s of "
+                f"{windowing['n_recordings']} bundled MioTracker recordings "
+                f"({len(chosen)} subjects)"
+            )
+            if args.cv and len(np.unique(groups)) < args.cv:
+                raise CLIError(
+                    f"--cv {args.cv} needs at least {args.cv} subjects; the windows "
+                    f"kept come from {len(np.unique(groups))}."
+                )
         _echo(f"{PROG} train: {source}, fs {fs:g} Hz, HHT {size}x{size}.")
         splitter = GroupKFold(n_splits=args.cv) if args.cv else None
         split_name = f"GroupKFold({args.cv}) on subjects"
@@ -1354,10 +1668,17 @@ def cmd_train(args):
         if args.bundled:
             from .hht import EMDDecomposer
 
-            _echo(f"EMD of {len(X)} recordings (once, cached for every fold) ...")
+            X_emd = X
+            if args.filter:
+                # as the pipeline's filter step will: every fold that picks
+                # the same mains line then reads these decompositions
+                X_emd, described, _ = _filter_recordings(list(X), fs)
+                _echo(f"Filter (SEMGFilter, first step of the pipeline): {described}.")
+            what = "windows" if windowing else "recordings"
+            _echo(f"EMD of {len(X)} {what} (once, cached for every fold) ...")
             EMDDecomposer(memory=memory, n_jobs=args.n_jobs, progress=_tty()).fit(
-                X
-            ).transform(X)
+                X_emd
+            ).transform(X_emd)
 
         def make(verbose=False, final=False):
             return _make_pipeline(
@@ -1419,6 +1740,9 @@ def cmd_train(args):
         "trained_on": source,
         "n_samples": int(len(X)),
         "per_subject": bool(args.per_subject),
+        "filter": bool(args.filter),
+        # the windows it was trained on (None: whole recordings)
+        "window": windowing,
         # predict and evaluate recognise these recordings by their content
         "training_data": {"sha256": sorted(set(_content_hashes(X)))},
         "cv": cv_report,
@@ -1439,6 +1763,11 @@ def cmd_train(args):
         f"Saved the fitted pipeline to {str(output)!r} (expects "
         + (
             f"raw recordings with {metadata['n_channels']} channel(s) at {fs:g} Hz"
+            + (
+                f", cut as it was trained: windows of {windowing['window_s']:g} s"
+                if windowing
+                else ""
+            )
             if args.bundled
             else f"HHT matrices {input_shape[1]}x{input_shape[2]} (.npz)"
         )
@@ -1861,6 +2190,53 @@ def _positive_float(text):
     return value
 
 
+def _seconds(text):
+    """A positive, finite number (seconds, or a ratio for --activity)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    if not (value > 0 and value < float("inf")):
+        raise argparse.ArgumentTypeError(
+            f"expected a positive, finite number, got {text!r}"
+        )
+    return value
+
+
+def _window_options(p, *, what, then=""):
+    """--window, --step and --activity: continuous recordings cut into
+    windows (:func:`~sklearn_semg.preprocessing.window_recordings`)."""
+    p.add_argument(
+        "--window",
+        type=_seconds,
+        default=None,
+        metavar="SECONDS",
+        help=f"cut {what} into windows of SECONDS (a last, incomplete window "
+        "is left out; a recording shorter than one window is skipped, by "
+        "name); each window keeps its recording's label and subject, and the "
+        f"windows of one recording stay in one cross-validation fold{then}",
+    )
+    p.add_argument(
+        "--step",
+        type=_seconds,
+        default=None,
+        metavar="SECONDS",
+        help="with --window: time between the starts of consecutive windows "
+        "(default: the window, no overlap; below it the windows overlap, above "
+        "it they leave gaps)",
+    )
+    p.add_argument(
+        "--activity",
+        type=_seconds,
+        default=None,
+        metavar="RATIO",
+        help="with --window: keep only active windows, whose RMS reaches RATIO "
+        "times the median window RMS of their recording (e.g. 0.5; above 1 "
+        "when most of a recording is rest); the windows dropped are counted "
+        "in one warning (default: keep every window)",
+    )
+
+
 def _int_at_least_zero(text):
     try:
         value = int(text)
@@ -1926,7 +2302,8 @@ def build_parser():
         help="compare the methods on the bundled recordings (about a minute)",
         description=(
             "Fit the recommended pipeline (HHT features and marginal spectrum -> "
-            "SVM), method 1 (HHT -> frozen CNN -> SVM) and method 2 (HHT -> CNN "
+            "SVM; a second time with a SEMGFilter first, 20-450 Hz band-pass and "
+            "mains notch, to show its effect), method 1 (HHT -> frozen CNN -> SVM) and method 2 (HHT -> CNN "
             "trained end to end) on the bundled MioTracker recordings "
             "(MuscleTracker data set, 380 recordings, 19 subjects, 5 hand "
             "movements) with subject-wise cross-validation; print accuracy, "
@@ -1974,6 +2351,10 @@ def build_parser():
             "which maps each source file and channel to its .npz file and "
             "label (any label set, from --labels): `sklearn-semg train` and "
             "`predict` read the labels and recordings back from it. With "
+            "--window, every recording is cut into windows first: one .npz per "
+            "window and channel (rec_1_w0003.npz), index.csv gives each its "
+            "source file, start_s and stop_s, and `train` on the folder keeps "
+            "the windows of one recording in one fold. With "
             "--muscle (or --index elsewhere) the files follow the six-label "
             "naming scheme instead: {MUSCLE}_{movement}_{gender}_{i}.npz for "
             "labelled files, Test_{i}.npz otherwise."
@@ -2028,6 +2409,20 @@ def build_parser():
     )
     p.add_argument(
         "--n-jobs", type=_jobs, default=1, help="parallel HHT jobs (-1: all cores)"
+    )
+    _window_options(
+        p,
+        what="every recording (after --filter)",
+        then=". One .npz per window and channel, named after the recording and "
+        "the window's start in steps (rec_1_w0003.npz: the fourth window); "
+        "index.csv gives its source file, start_s and stop_s",
+    )
+    p.add_argument(
+        "--filter",
+        action="store_true",
+        help="filter every recording first with SEMGFilter: zero-phase "
+        "20-450 Hz band-pass and a notch at the mains frequency and its "
+        "harmonics, 50 or 60 Hz picked from the recordings",
     )
     p.add_argument(
         "--force", action="store_true", help="overwrite existing .npz files and index"
@@ -2164,6 +2559,15 @@ def build_parser():
         type=_jobs,
         default=1,
         help="parallel HHT jobs with --bundled (-1: all cores)",
+    )
+    _window_options(p, what="every recording (with --bundled)")
+    p.add_argument(
+        "--filter",
+        action="store_true",
+        help="with --bundled: a SEMGFilter as the first step of the pipeline "
+        "(zero-phase 20-450 Hz band-pass, notch at the mains frequency and its "
+        "harmonics, 50 or 60 Hz picked from the training recordings); for "
+        "HHT matrices, filter with `sklearn-semg hht --filter` instead",
     )
     p.add_argument(
         "--force", action="store_true", help="overwrite an existing --output"

@@ -85,6 +85,7 @@ TRUSTED_TYPES = (
     "sklearn_semg.hht._transformer.HHTTransformer",
     "sklearn_semg.persistence._ArrayRef",
     "sklearn_semg.persistence._SavedTorchEstimator",
+    "sklearn_semg.preprocessing._filter.SEMGFilter",
 )
 
 #: Types never built from a model file, not even when trusted explicitly:

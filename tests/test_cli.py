@@ -488,7 +488,8 @@ def test_demo_quick(tmp_path):
         "balanced_accuracy",
         "fit_time_s",
         "chance",
-        "recommended",
+        "recommended: HHT features + marginal spectrum -> SVM",
+        "recommended + SEMGFilter",
         "calibrated per subject",
         "method 1",
         "method 2",
@@ -498,6 +499,7 @@ def test_demo_quick(tmp_path):
     for name in (
         "hht_examples.png",
         "confusion_recommended.png",
+        "confusion_recommended_filtered.png",
         "confusion_recommended_per_subject.png",
         "confusion_method1_cnn_svm.png",
         "confusion_method2_end_to_end.png",
@@ -505,7 +507,12 @@ def test_demo_quick(tmp_path):
     ):
         assert (out / name).stat().st_size > 5_000, name
     results = pd.read_csv(out / "results.csv")
-    assert len(results) == 4 and results["accuracy"].between(0, 1).all()
+    assert len(results) == 5 and results["accuracy"].between(0, 1).all()
+    assert results["method"].tolist()[:2] == [
+        "recommended: HHT features + marginal spectrum -> SVM",
+        "recommended + SEMGFilter",
+    ]
+    assert "SEMGFilter on all recordings: 20-450 Hz band-pass" in stdout
     # The folder is not empty any more: refused without --force.
     user_error(run("demo", "--quick", "--output", out), str(out), "--force")
 
@@ -774,3 +781,219 @@ def test_hht_keeps_source_names_and_any_labels_through_train_and_predict(tmp_pat
     table = pd.read_csv(predictions)
     assert table["file"].tolist() == ["Test_042.npz"]
     assert table["predicted_label"].iloc[0] in {"grip", "rest"}
+
+
+# -- windows of continuous recordings, and the filter --------------------------
+def _expected_windows(n_times, width, step):
+    """Start (in steps) of every whole window of a recording of n_times samples."""
+    return list(range((n_times - width) // step + 1)) if n_times >= width else []
+
+
+@pytest.fixture
+def long_raw_dir(tmp_path):
+    """Two-channel recordings of different lengths (one shorter than 0.2 s),
+    labelled by a CSV."""
+    folder = tmp_path / "long"
+    folder.mkdir()
+    lengths = {"a_0.txt": 600, "a_1.txt": 450, "b_0.txt": 650, "b_1.txt": 500,
+               "short.txt": 150}  # fmt: skip
+    X, _ = make_semg(5, n_channels=2, n_times=700, fs=1000, random_state=5)
+    for (name, n), x in zip(lengths.items(), X, strict=True):
+        np.savetxt(folder / name, x[:, :n].T, fmt="%.6f")
+    labels = tmp_path / "labels.csv"
+    pd.DataFrame(
+        {"file": list(lengths), "label": [name[0] for name in lengths]}
+    ).to_csv(labels, index=False)
+    return folder, labels
+
+
+def test_hht_window_writes_one_npz_per_window_and_channel(
+    long_raw_dir, tmp_path, capsys
+):
+    folder, labels = long_raw_dir
+    out = tmp_path / "hht"
+    args = ["hht", str(folder), str(out), "--size", "8", "--labels", str(labels),
+            "--window", "0.2", "--step", "0.1"]  # fmt: skip
+    assert main(args) == 0
+    captured = capsys.readouterr()
+    # the short recording is skipped, by name, with its length
+    line = next(x for x in captured.err.splitlines() if "short.txt" in x)
+    assert "150 samples (0.15 s), shorter than one --window of 0.2 s" in line
+    index = pd.read_csv(out / "index.csv", keep_default_na=False)
+    assert {"source_file", "channel", "npz_file", "label", "window", "start_s",
+            "stop_s", "n_times"} <= set(index.columns)  # fmt: skip
+    expected = []
+    for file in sorted(folder.glob("*.txt")):
+        n_times = len(np.loadtxt(file))
+        for w in _expected_windows(n_times, 200, 100):
+            for c in (1, 2):
+                expected.append((file.name, w, c, f"{file.stem}_w{w:04d}_ch{c}.npz"))
+    assert sorted(
+        zip(
+            index["source_file"],
+            index["window"],
+            index["channel"],
+            index["npz_file"],
+            strict=True,
+        )
+    ) == sorted(expected)
+    assert len(expected) == 2 * (5 + 3 + 5 + 4)  # 600, 450, 650, 500 samples
+    assert sorted(p.name for p in out.glob("*.npz")) == sorted(index["npz_file"])
+    np.testing.assert_allclose(index["start_s"], index["window"] * 0.1)
+    np.testing.assert_allclose(index["stop_s"], index["start_s"] + 0.2)
+    assert (index["n_times"] == 200).all()
+    assert (index["label"] == index["source_file"].str[0]).all()
+    assert f"{len(expected) // 2} windows of 0.2 s every 0.1 s" in captured.out
+    bunch = load_hht_dir(out, shape=(8, 8))
+    assert len(bunch.data) == len(expected)
+
+    # train on that folder: the windows of one recording never straddle folds
+    from sklearn_semg import cli
+
+    seen = {}
+    real_cv, real_sources = cli._cross_val_predict, cli._source_recordings
+
+    def cross_val_predict(make, X, y, splits, **kwargs):
+        seen["splits"] = splits
+        return real_cv(make, X, y, splits, **kwargs)
+
+    def source_recordings(folder, files):
+        seen["sources"] = np.asarray(real_sources(folder, files))
+        return real_sources(folder, files)
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(cli, "_cross_val_predict", cross_val_predict)
+        mp.setattr(cli, "_source_recordings", source_recordings)
+        model = tmp_path / "m.semg"
+        assert main(["train", str(out), "--method", "svm", "--cv", "2",
+                     "--base-channels", "4", "--output", str(model),
+                     "--device", "cpu"]) == 0  # fmt: skip
+    assert "StratifiedGroupKFold(2, shuffled) on the 4 source recordings" in (
+        capsys.readouterr().out
+    )
+    assert sorted(set(seen["sources"])) == ["a_0.txt", "a_1.txt", "b_0.txt", "b_1.txt"]
+    for train, test in seen["splits"]:
+        assert not set(seen["sources"][train]) & set(seen["sources"][test])
+
+
+def test_hht_activity_drops_quiet_windows_in_one_line(tmp_path, capsys):
+    folder = tmp_path / "raw"
+    folder.mkdir()
+    rng = np.random.default_rng(0)
+    # 0.4 s of near silence, then 0.4 s of activity
+    x = np.concatenate([1e-3 * rng.standard_normal(400), rng.standard_normal(400)])
+    np.savetxt(folder / "burst.txt", x)
+    out = tmp_path / "hht"
+    args = ["hht", str(folder), str(out), "--size", "8", "--window", "0.2",
+            "--activity", "0.5"]  # fmt: skip
+    assert main(args) == 0
+    warnings_ = [x for x in capsys.readouterr().err.splitlines() if "warning:" in x]
+    assert len(warnings_) == 1, warnings_
+    assert "--activity 0.5 dropped 2 of 4 windows (2 inactive" in warnings_[0]
+    index = pd.read_csv(out / "index.csv")
+    assert index["npz_file"].tolist() == ["burst_w0002.npz", "burst_w0003.npz"]
+    assert index["start_s"].tolist() == [0.4, 0.6]
+
+
+def test_train_window_keeps_the_windows_of_a_recording_in_one_fold(
+    tmp_path, monkeypatch, capsys
+):
+    """Windows of the bundled recordings (1 s every 0.5 s): as many as their
+    lengths give, labelled and grouped by their recording's subject."""
+    from sklearn_semg import cli, preprocessing
+    from sklearn_semg.datasets import load_movements
+
+    seen = {}
+    real_windows, real_cv = preprocessing.window_recordings, cli._cross_val_predict
+
+    def window_recordings(X, **kwargs):
+        seen["windows"] = real_windows(X, **kwargs)
+        return seen["windows"]
+
+    def cross_val_predict(make, X, y, splits, **kwargs):
+        seen["splits"] = splits
+        return real_cv(make, X, y, splits, **kwargs)
+
+    monkeypatch.setattr(preprocessing, "window_recordings", window_recordings)
+    monkeypatch.setattr(cli, "_cross_val_predict", cross_val_predict)
+    model = tmp_path / "w.semg"
+    args = ["train", "--bundled", "--method", "recommended", "--n-subjects", "2",
+            "--cv", "2", "--window", "1", "--step", "0.5", "--output", str(model),
+            "--n-jobs", "1"]  # fmt: skip
+    assert main(args) == 0
+    out = capsys.readouterr().out
+    assert "GroupKFold(2) on subjects" in out
+    bunch = load_movements()
+    first = np.isin(bunch.groups, np.unique(bunch.groups)[:2])
+    lengths = [x.shape[-1] for x, keep in zip(bunch.data, first, strict=True) if keep]
+    width, step = round(1 * bunch.fs), round(0.5 * bunch.fs)
+    n_windows = sum(len(_expected_windows(n, width, step)) for n in lengths)
+    meta = model_metadata(model)
+    assert meta["window"] == {"window_s": 1.0, "step_s": 0.5, "activity": None,
+                              "n_recordings": len(lengths), "n_windows": n_windows}  # fmt: skip
+    assert meta["n_samples"] == n_windows and meta["filter"] is False
+    assert f"{n_windows} windows of 1 s every 0.5 s of {len(lengths)} bundled" in out
+    recordings = seen["windows"].metadata["recording"].to_numpy()
+    assert len(recordings) == n_windows and len(seen["splits"]) == 2
+    for train, test in seen["splits"]:
+        assert not set(recordings[train]) & set(recordings[test])
+
+
+def test_train_filter_puts_a_semgfilter_first(raw_dir, tmp_path, capsys):
+    from sklearn_semg import SEMGFilter
+
+    folder, _ = raw_dir
+    model = tmp_path / "f.semg"
+    args = ["train", "--bundled", "--method", "recommended", "--n-subjects", "1",
+            "--cv", "0", "--filter", "--output", str(model), "--n-jobs", "1"]  # fmt: skip
+    assert main(args) == 0
+    assert "mains notch at 60 Hz" in capsys.readouterr().out
+    assert model_metadata(model)["filter"] is True
+    pipeline = load_model(model)
+    name, step = pipeline.steps[0]
+    assert name == "filter" and isinstance(step, SEMGFilter)
+    assert step.mains_ == 60.0  # the MioTracker's line
+    out = tmp_path / "pred.csv"
+    assert main(["predict", str(model), str(folder), "--output", str(out)]) == 0
+    assert len(pd.read_csv(out)) == 6
+
+
+def test_window_and_filter_options_are_checked(raw_dir, npz_dir, tmp_path, capsys):
+    folder, _ = raw_dir
+    out = tmp_path / "out"
+    hht = ["hht", str(folder), str(out), "--size", "8"]
+    for option, value, why in (
+        ("--window", "0", "expected a positive, finite number, got '0'"),
+        ("--window", "-1", "expected a positive, finite number, got '-1'"),
+        ("--window", "inf", "expected a positive, finite number, got 'inf'"),
+        ("--window", "one", "expected a number, got 'one'"),
+        ("--step", "0", "expected a positive, finite number, got '0'"),
+        ("--activity", "-0.5", "expected a positive, finite number"),
+    ):
+        with pytest.raises(SystemExit) as exc:
+            main([*hht, "--window", "0.2", option, value])
+        assert exc.value.code == 2
+        assert f"argument {option}: {why}" in capsys.readouterr().err
+    for extra, fragment in (
+        (["--step", "0.1"], "--step 0.1 needs --window"),
+        (["--activity", "0.5"], "--activity 0.5 needs --window"),
+        (["--window", "0.005"], "--window 0.005 s at 1000 Hz is 5 sample(s)"),
+        (["--window", "0.2", "--step", "0.0001"], "--step 0.0001 s at 1000 Hz is"),
+        (["--window", "2"], "none is as long as one --window of 2 s"),
+    ):
+        assert main([*hht, *extra]) == 2
+        errors = [x for x in capsys.readouterr().err.splitlines() if "error:" in x]
+        assert len(errors) == 1 and fragment in errors[0], errors
+    assert not out.exists()  # nothing written
+    # a folder of HHT matrices can be neither cut nor filtered
+    train = ["train", str(npz_dir), "--method", "svm", "--output",
+             str(tmp_path / "m.semg")]  # fmt: skip
+    for extra, fragment in (
+        (["--window", "1"], "--window cuts raw recordings into windows"),
+        (["--activity", "1"], "--activity cuts raw recordings"),
+        (["--filter"], "--filter filters raw recordings before their HHT"),
+    ):
+        assert main([*train, *extra]) == 2
+        err = capsys.readouterr().err
+        assert fragment in err and "--bundled" in err, err
+    assert not (tmp_path / "m.semg").exists()

@@ -417,3 +417,21 @@ def test_a_search_holding_networks_in_its_results_is_not_saved(tmp_path):
     assert not (tmp_path / "search.semg").exists()
     best = load_model(save_model(search.best_estimator_, tmp_path / "best.semg"))
     assert_same_predictions(best, search.best_estimator_, H)
+
+
+def test_a_pipeline_with_a_filter_round_trips(tmp_path):
+    """Every estimator of the package that a shipped pipeline can hold is
+    trusted: here SEMGFilter, the optional first step of every factory."""
+    from sklearn_semg import make_recommended_pipeline
+    from sklearn_semg.datasets import load_movements
+
+    bunch = load_movements()
+    rows = np.r_[0:6, 300:306]
+    X = np.stack([bunch.data[i][:, :512] for i in rows])
+    y = np.asarray(bunch.target)[rows]
+    model = make_recommended_pipeline(fs=bunch.fs, n_freq_bins=16, filter=True)
+    model.fit(X, y)
+    save_model(model, tmp_path / "f.semg")
+    loaded = load_model(tmp_path / "f.semg")
+    assert type(loaded.steps[0][1]).__name__ == "SEMGFilter"
+    np.testing.assert_array_equal(loaded.predict_proba(X), model.predict_proba(X))
