@@ -10,6 +10,7 @@ import pickle
 import re
 import shutil
 import signal
+import stat
 import subprocess
 import sys
 import textwrap
@@ -28,6 +29,9 @@ from sklearn_semg.nn import _callbacks
 from sklearn_semg.nn._callbacks import (
     BEST,
     FINAL,
+    RecordBest,
+    ResumeCheckpoint,
+    TrainingCheckpoint,
     _plain,
     find_checkpoint,
     load_checkpoint,
@@ -326,6 +330,84 @@ def test_resumed_run_equals_the_uninterrupted_run(tmp_path):
         a = load_checkpoint(full.checkpoint_path_ / name)
         b = load_checkpoint(resumed.checkpoint_path_ / name)
         assert_nested_equal(a["module_state_dict"], b["module_state_dict"], name)
+
+
+def test_saving_and_resuming_are_separate_callbacks(four_epoch_run, tmp_path):
+    """TrainingCheckpoint saves, ResumeCheckpoint restores (as skorch's
+    Checkpoint and LoadInitState); the saver goes on in the resumed folder."""
+    *_, X, y, params, _ = four_epoch_run
+    root, run = copy_run(four_epoch_run, tmp_path)
+    saving = net(max_epochs=1, checkpoint_dir=tmp_path / "new").fit(X, y)
+    names = [name for name, _ in saving.callbacks_]
+    assert "resume" not in names
+    assert type(dict(saving.callbacks_)["checkpoint"]) is TrainingCheckpoint
+
+    resumed = net(max_epochs=4, checkpoint_dir=root, resume_from=2, **params)
+    resumed.fit(X, y)
+    callbacks = dict(resumed.callbacks_)
+    names = [name for name, _ in resumed.callbacks_]
+    # restored after the scheduler and early stopping reset, before the saver
+    assert names.index("lr_scheduler") < names.index("resume")
+    assert names.index("resume") < names.index("checkpoint")
+    assert isinstance(callbacks["resume"], ResumeCheckpoint)
+    assert not isinstance(callbacks["resume"], RecordBest)
+    assert callbacks["resume"].resumed_from_ == run / periodic_name(2)
+    assert callbacks["checkpoint"].resumed_from_ == run / periodic_name(2)
+    assert resumed.checkpoint_path_ == run
+
+    only = net(max_epochs=2, resume_from=run / periodic_name(2), **params).fit(X, y)
+    names = [name for name, _ in only.callbacks_]
+    assert "resume" in names and "best" in names and "checkpoint" not in names
+
+
+def test_resume_continues_the_shuffling_and_augmentation_generators(tmp_path):
+    """The batch order (iterator_train__shuffle) and the augmentation draw
+    from the classifier's own generators: their states are checkpointed, so
+    3 epochs resumed to 6 equal 6 in one go."""
+    X, y = make_matrices()
+    params = dict(
+        lr=0.02,
+        checkpoint_every=3,
+        augment=True,
+        iterator_train__shuffle=True,
+        iterator_train__batch_size=8,
+    )
+    full = net(max_epochs=6, checkpoint_dir=tmp_path / "full", **params).fit(X, y)
+    net(max_epochs=3, checkpoint_dir=tmp_path / "part", **params).fit(X, y)
+    resumed = net(
+        max_epochs=6, checkpoint_dir=tmp_path / "part", resume_from="last", **params
+    ).fit(X, y)
+    state = load_checkpoint(full.checkpoint_path_ / periodic_name(3))
+    assert set(state["generator_states"]) == {"loader", "augment"}
+    assert_same_weights(full, resumed)
+    assert history_without_durations(full.history) == history_without_durations(
+        resumed.history
+    )
+
+
+def test_checkpoints_get_normal_permissions_without_touching_the_umask(
+    tmp_path, monkeypatch
+):
+    """Checkpoints are written through the package's one atomic_write, with
+    0666 less the umask applied by the system: the process-wide umask is
+    neither read nor changed (os.umask would do both, for every thread)."""
+    X, y = make_matrices()
+    umask = os.umask(0o027)
+    os.umask(0o027)
+    try:
+
+        def no_umask(mask):
+            raise AssertionError("os.umask called while writing checkpoints")
+
+        monkeypatch.setattr(os, "umask", no_umask)
+        fitted = net(max_epochs=2, checkpoint_dir=tmp_path, checkpoint_every=1)
+        fitted.fit(X, y)
+        monkeypatch.undo()
+    finally:
+        os.umask(umask)
+    for path in fitted.checkpoint_path_.iterdir():
+        assert stat.S_IMODE(path.stat().st_mode) == 0o640, path
+    assert stat.S_IMODE(fitted.checkpoint_path_.stat().st_mode) == 0o750
 
 
 @pytest.mark.gpu

@@ -14,8 +14,10 @@ import joblib
 import numpy as np
 import pytest
 import torch
+from sklearn.base import clone
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
+from sklearn.utils._param_validation import InvalidParameterError
 from skorch.callbacks import Callback, LRScheduler
 from skorch.exceptions import DeviceWarning
 from torch import nn
@@ -28,6 +30,7 @@ from sklearn_semg import (
 )
 from sklearn_semg.datasets import make_semg
 from sklearn_semg.nn import HHTCNN
+from sklearn_semg.nn._modules import ConvBlock, init_parameters, torch_generator
 
 CUDA = torch.cuda.is_available()
 needs_cuda = pytest.mark.skipif(not CUDA, reason="needs a CUDA device")
@@ -190,6 +193,107 @@ def test_the_net_learns_the_tiny_problem():
     assert net.score(Xt, yt) >= 0.9
 
 
+def test_a_pair_of_features_is_one_position_where_the_norm_is_skipped():
+    """2-D input (n, 2) is read as 1x2 matrices, which one block halves to a
+    single position: InstanceNorm (undefined there) is skipped, so the block
+    is a dense layer and the net learns; on 2 or more positions the block is
+    the reference one, bit for bit."""
+    block = init_parameters(ConvBlock(1, 4), torch_generator(0))
+    gen = torch.Generator().manual_seed(0)
+    one = torch.randn(5, 1, 1, 2, generator=gen)
+    with torch.no_grad():
+        assert torch.equal(block(one), block.activation(block.conv(one)))
+        for shape in [(5, 1, 1, 3), (5, 1, 3, 1), (5, 1, 4, 4), (5, 1, 16, 16)]:
+            x = torch.randn(*shape, generator=gen)
+            reference = block.activation(block.instance_norm(block.conv(x)))
+            assert torch.equal(block(x), reference), shape
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(80, 2)).astype(np.float32)
+    y = np.where(X[:, 0] + X[:, 1] > 0, "flexion", "extension")
+    net = HHTCNNClassifier(
+        max_epochs=20,
+        lr=0.01,
+        train_split=None,
+        random_state=0,
+        **{**SMALL, "module__num_layers": 1},
+    ).fit(X, y)
+    assert net.input_shape_ == (1, 1, 2) and net.n_features_in_ == 2
+    assert net.score(X, y) >= 0.9
+
+
+# -- parameters -------------------------------------------------------------
+@pytest.mark.parametrize(
+    "name, value",
+    [
+        ("lr_factor", 1.5),
+        ("lr_factor", "half"),
+        ("lr_patience", -1),
+        ("checkpoint_dir", 3),
+        ("checkpoint_every", 0),
+        ("resume_from", 0),
+        ("augment", "yes"),
+        ("early_stopping", 0),
+        ("on_interrupt", "ignore"),
+        ("progress", "bars"),
+        ("random_state", "seed"),
+        ("train_split", "none"),
+        ("device", 3),
+    ],
+)
+def test_parameters_are_checked_at_fit_with_scikit_learns_message(name, value):
+    X, y = make_matrices(n=20)
+    net = HHTCNNClassifier(max_epochs=1, **SMALL)
+    net.set_params(**{name: value})  # set_params and __init__ accept anything
+    message = rf"The '{name}' parameter of HHTCNNClassifier must be .* Got .* instead"
+    with pytest.raises(InvalidParameterError, match=message):
+        net.fit(X, y)
+    with pytest.raises(InvalidParameterError, match=message):
+        clone(net).partial_fit(X, y)  # its first call fits
+    assert net.get_params()[name] is value  # left as given
+
+
+def test_every_parameter_added_to_skorch_has_a_constraint():
+    from skorch import NeuralNetClassifier
+
+    added = set(HHTCNNClassifier().get_params(deep=False)) - set(
+        NeuralNetClassifier(HHTCNN).get_params(deep=False)
+    )
+    added -= {k for k in added if k.startswith("module__")}
+    assert added <= set(HHTCNNClassifier._parameter_constraints)
+    # skorch's with a meaning added here ("auto")
+    assert {"device", "train_split"} <= set(HHTCNNClassifier._parameter_constraints)
+
+
+def test_partial_fit_classes_set_the_classes_and_the_output_layer():
+    X, y = make_matrices(n=48)
+    first = y != "relaxation"  # the first batch lacks a class
+    net = HHTCNNClassifier(max_epochs=2, random_state=0, **SMALL)
+    assert net.partial_fit(X[first], y[first], classes=LABELS) is net
+    assert net.classes_.tolist() == sorted(LABELS)
+    assert net.module_.classifier[-1].out_features == 3
+    net.partial_fit(X[~first], y[~first])  # the class the first batch lacked
+    net.partial_fit(X, y, classes=LABELS[::-1])  # the same classes again
+    assert len(net.history) == 6  # max_epochs more epochs per call
+    assert net.predict_proba(X).shape == (48, 3)
+    with pytest.raises(ValueError, match="is not the classes of the first call"):
+        net.partial_fit(X, y, classes=["extension", "flexion"])
+    with pytest.raises(ValueError, match=r"label\(s\) \['wrist'\]"):
+        net.partial_fit(X[:2], np.array(["wrist", "flexion"]))
+    # without classes, the first call takes those of y
+    two = HHTCNNClassifier(max_epochs=1, random_state=0, **SMALL)
+    two.partial_fit(X[first], y[first])
+    assert two.classes_.tolist() == ["extension", "flexion"]
+    with pytest.raises(ValueError, match=r"\['relaxation'\].*classes=\.\.\."):
+        two.partial_fit(X, y)
+    # the classes given hold every label of y, and at least 2
+    with pytest.raises(ValueError, match=r"\['relaxation'\]"):
+        clone(two).partial_fit(X, y, classes=["extension", "flexion"])
+    with pytest.raises(ValueError, match="has 1 class"):
+        clone(two).partial_fit(
+            X[y == "flexion"], y[y == "flexion"], classes=["flexion"]
+        )
+
+
 # -- randomness -------------------------------------------------------------
 def test_random_state_reproducible_and_global_rng_untouched():
     X, y = make_matrices(n=40, n_channels=2)
@@ -209,6 +313,54 @@ def test_random_state_reproducible_and_global_rng_untouched():
     assert not np.array_equal(a.predict_proba(X), c.predict_proba(X))
 
 
+@pytest.mark.parametrize("num_workers", [0, 2])
+def test_shuffling_and_augmentation_draw_from_generators_seeded_by_random_state(
+    num_workers,
+):
+    """The DataLoader (generator=) and the augmentation (its own generator;
+    each worker's own with num_workers > 0) never read the global torch
+    random state: the same random_state gives the same model whatever that
+    state, and fit, partial_fit and predict leave it as it was."""
+    X, y = make_matrices(n=40, n_channels=2)
+    kw = dict(
+        max_epochs=2,
+        random_state=0,
+        augment=True,
+        iterator_train__shuffle=True,
+        iterator_train__num_workers=num_workers,
+        **SMALL,
+    )
+    torch.manual_seed(1)
+    before = torch.get_rng_state()
+    a = HHTCNNClassifier(**kw).fit(X, y)
+    a.predict_proba(X)
+    assert torch.equal(torch.get_rng_state(), before), "fit used the torch RNG"
+    torch.manual_seed(2)  # another global state: the same model
+    b = HHTCNNClassifier(**kw).fit(X, y)
+    for (name, pa), pb in zip(
+        a.module_.state_dict().items(), b.module_.state_dict().values(), strict=True
+    ):
+        assert torch.equal(pa, pb), name
+    np.testing.assert_array_equal(a.predict_proba(X), b.predict_proba(X))
+    assert a.history[:, "train_loss"] == b.history[:, "train_loss"]
+    # partial_fit goes on with each model's own random streams
+    before = torch.get_rng_state()
+    a.partial_fit(X, y)
+    torch.manual_seed(3)
+    b.partial_fit(X, y)
+    np.testing.assert_array_equal(a.predict_proba(X), b.predict_proba(X))
+    # the generators drive the batches: without shuffling or augmentation,
+    # the same initial weights train differently
+    plain = HHTCNNClassifier(**{**kw, "augment": None}).fit(X, y)
+    unshuffled = HHTCNNClassifier(**{**kw, "iterator_train__shuffle": False})
+    assert not np.array_equal(
+        a.history[:2, "train_loss"], plain.history[:, "train_loss"]
+    )
+    assert not np.array_equal(
+        a.history[:2, "train_loss"], unshuffled.fit(X, y).history[:, "train_loss"]
+    )
+
+
 def test_random_state_instance_is_accepted():
     X, y = make_matrices(n=30)
     a = HHTCNNClassifier(max_epochs=1, random_state=np.random.RandomState(3), **SMALL)
@@ -224,8 +376,18 @@ def test_device_auto_and_errors():
     net = HHTCNNClassifier(max_epochs=1, device="auto", random_state=0, **SMALL)
     net.fit(X, y)
     expected = "cuda" if CUDA else "cpu"
-    assert net.device == expected
+    # the device chosen is a fitted attribute; the parameter stays as given
+    assert net.device_.type == expected
+    assert net.device == "auto" and net.get_params()["device"] == "auto"
+    assert clone(net).get_params()["device"] == "auto"
     assert next(net.module_.parameters()).device.type == expected
+    # a fitted "auto" net pickles, loads and predicts; the parameter stays
+    loaded = pickle.loads(pickle.dumps(net))
+    assert loaded.device == "auto" and loaded.device_.type == expected
+    np.testing.assert_array_equal(loaded.predict_proba(X), net.predict_proba(X))
+    # and trains on, on that device
+    loaded.partial_fit(X, y)
+    assert next(loaded.module_.parameters()).device.type == expected
     with pytest.raises(ValueError, match="'device' parameter"):
         HHTCNNClassifier(max_epochs=1, device="tpu", **SMALL).fit(X, y)
     if not CUDA:
@@ -396,27 +558,34 @@ def test_joblib_round_trip_of_a_fitted_method2_pipeline(tmp_path):
     loaded = joblib.load(path)
     np.testing.assert_array_equal(loaded.predict(X), pipe.predict(X))
     np.testing.assert_array_equal(loaded.predict_proba(X), pipe.predict_proba(X))
-    assert loaded.named_steps["net"].classes_.tolist() == [0, 1, 2]
-    assert len(loaded.named_steps["net"].history) == 2
+    assert loaded.named_steps["clf"].classes_.tolist() == [0, 1, 2]
+    assert len(loaded.named_steps["clf"].history) == 2
 
 
 def test_a_net_fitted_for_cuda_loads_on_a_machine_without_it(monkeypatch):
     """skorch's __setstate__ maps CUDA tensors to the CPU with a DeviceWarning.
 
-    Simulated on any machine: the net claims device "cuda" when pickled, and
-    CUDA is reported absent when it is loaded.
+    Simulated on any machine: the net claims device "cuda" (parameter and
+    fitted device_) when pickled, and CUDA is reported absent when it is
+    loaded. A parameter "auto" stays "auto" (the machine chooses again).
     """
     X, y = make_matrices(n=30)
     net = HHTCNNClassifier(max_epochs=2, random_state=0, **SMALL).fit(X, y)
     expected = net.predict_proba(X)
-    net.device = "cuda"
+    net.device, net.device_ = "cuda", torch.device("cuda")
     payload = pickle.dumps(net)
+    net.device = "auto"
+    auto_payload = pickle.dumps(net)
     monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
     with pytest.warns(DeviceWarning) as record:
         loaded = pickle.loads(payload)
     assert any("no CUDA devices" in str(w.message) for w in record)
-    assert str(loaded.device) == "cpu"
+    assert str(loaded.device) == "cpu" and loaded.device_ == torch.device("cpu")
     assert next(loaded.module_.parameters()).device.type == "cpu"
+    np.testing.assert_array_equal(loaded.predict_proba(X), expected)
+    with pytest.warns(DeviceWarning):
+        loaded = pickle.loads(auto_payload)
+    assert loaded.device == "auto" and loaded.device_ == torch.device("cpu")
     np.testing.assert_array_equal(loaded.predict_proba(X), expected)
 
 
@@ -435,7 +604,7 @@ def test_cuda_fitted_pipeline_loads_and_predicts_in_a_cpu_only_process(tmp_path)
         "assert not torch.cuda.is_available()\n"
         "with warnings.catch_warnings(record=True):\n"
         f"    pipe = joblib.load({str(tmp_path / 'pipe.joblib')!r})\n"
-        "assert str(pipe.named_steps['net'].device) == 'cpu'\n"
+        "assert str(pipe.named_steps['clf'].device) == 'cpu'\n"
         f"X = np.load({str(tmp_path / 'X.npy')!r})\n"
         f"ref = np.load({str(tmp_path / 'proba.npy')!r})\n"
         "np.testing.assert_allclose(pipe.predict_proba(X), ref, atol=1e-4)\n"

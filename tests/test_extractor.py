@@ -166,12 +166,21 @@ def test_rejects_bad_values_and_types(images):
         CNNFeatureExtractor(**SMALL).fit(sparse.random(4, 64, format="csr"))
 
 
-def test_too_many_layers_for_the_input_says_so():
-    X = np.ones((2, 4, 4), dtype=np.float32)
-    with pytest.raises(
-        ValueError, match=r"num_layers=3 halves a 4x4 input.*num_layers <= 1"
-    ):
-        CNNFeatureExtractor(num_layers=3).fit(X)
+def test_blocks_that_halve_the_matrices_to_one_position_still_encode():
+    # 4x4 matrices, three stride-2 blocks: 2x2, then 1x1 maps, where the
+    # InstanceNorm (undefined on one position) is skipped
+    X = np.random.default_rng(0).random((3, 4, 4), dtype=np.float32)
+    cnn = CNNFeatureExtractor(base_channels=4, num_layers=3, random_state=0).fit(X)
+    out = cnn.transform(X)
+    assert out.shape == (3, 16) and np.all(np.isfinite(out))
+    # the matrices still make a difference
+    assert not np.allclose(out[0], out[1])
+    np.testing.assert_array_equal(
+        CNNFeatureExtractor(
+            base_channels=4, num_layers=3, random_state=0
+        ).fit_transform(X),
+        out,
+    )
 
 
 @pytest.mark.parametrize(

@@ -66,7 +66,9 @@ def test_augment_and_early_stopping_validation():
     X, y = _data()
     with pytest.raises(ValueError, match="Unknown augmentation.*'jitter'"):
         HHTCNNClassifier(augment={"jitter": 1}, verbose=0).fit(X, y)
-    with pytest.raises(ValueError, match="'early_stopping' parameter must be None"):
+    with pytest.raises(
+        ValueError, match="'early_stopping' parameter of HHTCNNClassifier must be"
+    ):
         HHTCNNClassifier(early_stopping=0, verbose=0).fit(X, y)
 
 

@@ -1,4 +1,10 @@
-"""Training callbacks: atomic checkpoints with resume, and epoch bookkeeping.
+"""Training callbacks: checkpoints (saving, resuming) and epoch bookkeeping.
+
+Saving and resuming are separate callbacks, as skorch's ``Checkpoint`` and
+``LoadInitState``: :class:`TrainingCheckpoint` marks the best epochs and
+writes the files of a run folder, :class:`ResumeCheckpoint` restores one
+checkpoint at the start of training. Which run folder a fit writes in is
+decided by :func:`claim_run_dir`.
 
 File names inside a run folder (the reference notebook's names):
 
@@ -14,11 +20,14 @@ Each file is one ``torch.save`` dictionary: ``epoch`` (completed epochs),
 ``history`` (skorch's per-epoch records), ``best_valid_acc``,
 ``torch_rng_state`` and ``cuda_rng_state`` (the CPU and, when training on a
 GPU, the CUDA random states, so that a resumed run continues exactly; the
-latter is None on the CPU), ``classes`` and ``module_params``. Every write
-goes to a temporary file in the same folder and is renamed over the target
-(``os.replace``, atomic on POSIX and Windows), so an interrupted save never
-leaves a truncated checkpoint in place of a good one; a resumed run deletes
-the temporary files that a killed process left in its run folder.
+latter is None on the CPU), ``generator_states`` (the states of the
+classifier's own generators of batch order and augmentation, by name),
+``classes``, ``module_params`` and ``early_stopping``. Every write goes
+through :func:`sklearn_semg.utils._io.atomic_write`: a temporary file in the
+same folder, renamed over the target (``os.replace``, atomic on POSIX and
+Windows), so an interrupted save never leaves a truncated checkpoint in place
+of a good one; a resumed run deletes the temporary files that a killed
+process left in its run folder.
 """
 
 import errno
@@ -40,7 +49,9 @@ __all__ = [
     "PlainPrintLog",
     "RecordBest",
     "FINAL",
+    "ResumeCheckpoint",
     "TrainingCheckpoint",
+    "claim_run_dir",
     "find_checkpoint",
     "load_checkpoint",
     "periodic_name",
@@ -217,10 +228,47 @@ def latest_run_dir(root, fingerprint):
     return max(runs)[1] if runs else None
 
 
+def claim_run_dir(root, fingerprint, resumed_from=None):
+    """The run folder a fit writes its checkpoints in.
+
+    The folder of the checkpoint the fit resumed from, when that folder is a
+    run folder directly under ``root`` (the temporary files of saves that a
+    killed process cut short are deleted first: the resumed fit takes the
+    folder over, no other writer owns them); a new run folder
+    ``root/run-{fingerprint}-{k}`` otherwise.
+
+    Parameters
+    ----------
+    root : str or path-like
+        The ``checkpoint_dir``.
+    fingerprint : callable
+        Returns the fingerprint of the fit (see :func:`run_fingerprint`);
+        called only when a new folder is needed.
+    resumed_from : path-like or None, default=None
+        The checkpoint file the fit resumed from.
+
+    Returns
+    -------
+    run_dir : pathlib.Path
+    """
+    if resumed_from is not None and _is_run_dir_of(Path(resumed_from).parent, root):
+        run_dir = Path(resumed_from).parent
+        _remove_stale_temporaries(run_dir)
+        return run_dir
+    return new_run_dir(root, fingerprint())
+
+
 def _scheduler(net):
     for _, cb in net.callbacks_:
         if isinstance(cb, LRScheduler) and hasattr(cb, "lr_scheduler_"):
             return cb.lr_scheduler_
+    return None
+
+
+def _callback_of_type(net, kind):
+    for _, cb in getattr(net, "callbacks_", []):
+        if isinstance(cb, kind):
+            return cb
     return None
 
 
@@ -253,35 +301,42 @@ class RecordBest(Callback):
 
 
 class TrainingCheckpoint(RecordBest):
-    """Save best, periodic and final checkpoints; restore one on resume.
+    """Save best, periodic and final checkpoints in a run folder.
 
     Every fit writes under its own folder ``dirname/run-{fingerprint}-{k}``
     (see :ref:`run_folders`), created atomically, so parallel fits of a
-    ``GridSearchCV`` never write the same file. A resumed fit goes on writing
-    in the run folder of its checkpoint when that folder is under
-    ``dirname``, and in a new run folder under ``dirname`` otherwise.
+    ``GridSearchCV`` never write the same file. A fit that a
+    ``ResumeCheckpoint`` callback (placed before this one) resumed goes on
+    writing in the run folder of its checkpoint when that folder is under
+    ``dirname``, and in a new run folder under ``dirname`` otherwise. The
+    folder is the net's ``checkpoint_path_``. Resuming is not this
+    callback's job (as in skorch, where ``Checkpoint`` saves and
+    ``LoadInitState`` loads).
 
     Parameters
     ----------
-    dirname : str, path-like or None
-        Root folder of the run folders. ``None`` writes nothing: the callback
-        then only restores ``resume_from``, which must be a path.
-    every : int, default=5
-        Save ``checkpoint_epoch_{N}.pt`` every ``every`` epochs.
-    resume_from : None, {"best", "final", "last"}, int, str or path-like
-        Checkpoint to restore at the start of training: a name or epoch
-        number, looked up in the latest run folder of the same model and data,
-        or the path of a checkpoint file or of a run folder (its latest
-        checkpoint).
+    dirname : str or path-like
+        Root folder of the run folders.
+    every : int or None, default=5
+        Save ``checkpoint_epoch_{N}.pt`` every ``every`` epochs; None saves
+        no periodic checkpoint.
     monitor : str, default="valid_acc"
         History key whose new maximum writes ``best_model.pt``.
+
+    Attributes
+    ----------
+    run_dir_ : pathlib.Path
+        The run folder written in.
+    resumed_from_ : pathlib.Path or None
+        The checkpoint the run continues (restored by ``ResumeCheckpoint``).
+    best_valid_acc_ : float
+        Best monitored score so far.
     """
 
-    def __init__(self, dirname, every=5, resume_from=None, monitor="valid_acc"):
+    def __init__(self, dirname, every=5, monitor="valid_acc"):
         super().__init__(monitor=monitor)
         self.dirname = dirname
         self.every = every
-        self.resume_from = resume_from
 
     def initialize(self):
         super().initialize()
@@ -290,7 +345,105 @@ class TrainingCheckpoint(RecordBest):
         self.started_ = False
         return self
 
-    # -- resume -------------------------------------------------------------
+    def on_train_begin(self, net, X=None, y=None, **kwargs):
+        if self.started_:  # partial_fit of a run in progress
+            return
+        self.started_ = True
+        resume = _callback_of_type(net, ResumeCheckpoint)
+        self.resumed_from_ = None if resume is None else resume.resumed_from_
+        self.run_dir_ = claim_run_dir(
+            self.dirname, lambda: run_fingerprint(net, X, y), self.resumed_from_
+        )
+        net.checkpoint_path_ = self.run_dir_
+
+    def _state(self, net):
+        scheduler = _scheduler(net)
+        cuda = _cuda_index(net)
+        return {
+            "epoch": len(net.history),
+            "module_state_dict": {
+                k: v.detach().cpu() for k, v in net.module_.state_dict().items()
+            },
+            "optimizer_state_dict": _to_cpu(net.optimizer_.state_dict()),
+            "scheduler_state_dict": _plain(scheduler.state_dict())
+            if scheduler is not None
+            else None,
+            "history": _plain(net.history.to_list()),
+            "best_valid_acc": float(self.best_valid_acc_),
+            "torch_rng_state": torch.get_rng_state(),
+            "cuda_rng_state": None if cuda is None else torch.cuda.get_rng_state(cuda),
+            "generator_states": {
+                name: generator.get_state()
+                for name, generator in _generators(net).items()
+            },
+            "classes": [str(c) for c in net.classes_],
+            "module_params": _plain(net.get_params_for("module")),
+            "early_stopping": _early_stopping_state(net),
+        }
+
+    def on_epoch_end(self, net, **kwargs):
+        super().on_epoch_end(net, **kwargs)
+        epoch = len(net.history)
+        state = None
+        if net.history[-1, "best"]:
+            state = self._state(net)
+            atomic_torch_save(state, self.run_dir_ / BEST)
+        if self.every and epoch % self.every == 0:
+            atomic_torch_save(
+                state or self._state(net), self.run_dir_ / periodic_name(epoch)
+            )
+
+    def on_train_end(self, net, **kwargs):
+        # Only a completed training makes a final model. After a
+        # KeyboardInterrupt, the last completed epoch is kept as a periodic
+        # checkpoint to resume from ("last"); an epoch cut in the middle is
+        # lost.
+        if not (len(net.history) and "dur" in net.history[-1]):
+            return
+        if getattr(net, "_interrupted_", False):
+            path = self.run_dir_ / periodic_name(len(net.history))
+            if not path.exists():
+                atomic_torch_save(self._state(net), path)
+            return
+        atomic_torch_save(self._state(net), self.run_dir_ / FINAL)
+
+
+class ResumeCheckpoint(Callback):
+    """Restore a checkpoint at the start of training (skorch's
+    ``LoadInitState`` for the files of :class:`TrainingCheckpoint`).
+
+    Restores the network parameters, the optimizer and LR-scheduler states,
+    the history (so the epoch count continues), the best score so far, the
+    state of ``EarlyStopping``, the torch random states and the net's own
+    random generators; checks that the classes are the same. It writes
+    nothing: a :class:`TrainingCheckpoint` after it picks up the run folder.
+    Place it after the LR scheduler and early-stopping callbacks, whose own
+    ``on_train_begin`` resets what it restores.
+
+    Parameters
+    ----------
+    resume_from : {"best", "final", "last"}, int, str or path-like
+        A name or epoch number, looked up in the latest run folder of the same
+        model and data under ``dirname``; or the path of a checkpoint file or
+        of a run folder (its latest checkpoint).
+    dirname : str, path-like or None, default=None
+        Root folder of the run folders; needed for a name or epoch number.
+
+    Attributes
+    ----------
+    resumed_from_ : pathlib.Path or None
+        The checkpoint file restored.
+    """
+
+    def __init__(self, resume_from, dirname=None):
+        self.resume_from = resume_from
+        self.dirname = dirname
+
+    def initialize(self):
+        self.resumed_from_ = None
+        self.started_ = False
+        return self
+
     def _resume_path(self, fingerprint):
         which = self.resume_from
         if isinstance(which, (str, os.PathLike)) and which not in (
@@ -307,6 +460,7 @@ class TrainingCheckpoint(RecordBest):
                 f"resume_from={os.fspath(which)!r} is neither 'best', 'final', "
                 "'last', an epoch number, a checkpoint file nor a run folder."
             )
+        fingerprint = fingerprint()
         run_dir = None
         if self.dirname is not None and Path(self.dirname).is_dir():
             run_dir = latest_run_dir(self.dirname, fingerprint)
@@ -318,113 +472,69 @@ class TrainingCheckpoint(RecordBest):
             )
         return find_checkpoint(run_dir, which)
 
-    def _restore(self, net, path):
-        state = load_checkpoint(path)
-        expected = [str(c) for c in net.classes_]
-        if state.get("classes") is not None and state["classes"] != expected:
-            raise ValueError(
-                f"Checkpoint {path} was trained on classes {state['classes']}, but "
-                f"y has classes {expected}; expected the same classes to resume."
-            )
-        try:
-            net.module_.load_state_dict(state["module_state_dict"])
-        except RuntimeError as exc:
-            raise ValueError(
-                f"Checkpoint {path} does not fit this network (module parameters "
-                f"{state.get('module_params')}): {exc}"
-            ) from exc
-        net.optimizer_.load_state_dict(state["optimizer_state_dict"])
-        scheduler = _scheduler(net)
-        if scheduler is not None and state.get("scheduler_state_dict"):
-            scheduler.load_state_dict(state["scheduler_state_dict"])
-        net.history = History(state["history"])
-        _restore_best_scores(net)
-        if state.get("torch_rng_state") is not None:
-            torch.set_rng_state(state["torch_rng_state"])
-        cuda = _cuda_index(net)
-        if cuda is not None and state.get("cuda_rng_state") is not None:
-            torch.cuda.set_rng_state(state["cuda_rng_state"], cuda)
-        self.best_valid_acc_ = state.get("best_valid_acc", -np.inf)
-        _restore_early_stopping(net, state.get("early_stopping"))
-        self.resumed_from_ = Path(path)
-
     def on_train_begin(self, net, X=None, y=None, **kwargs):
         if self.started_:  # partial_fit of a run in progress
             return
         self.started_ = True
-        fingerprint = run_fingerprint(net, X, y)
-        if self.resume_from is not None:
-            path = self._resume_path(fingerprint)
-            self._restore(net, path)
-            if self.dirname is None:
-                self.run_dir_ = None  # restore only, write nothing
-            elif _is_run_dir_of(path.parent, self.dirname):
-                self.run_dir_ = path.parent
-                _remove_stale_temporaries(self.run_dir_)
-            else:
-                self.run_dir_ = new_run_dir(self.dirname, fingerprint)
-        elif self.dirname is not None:
-            self.run_dir_ = new_run_dir(self.dirname, fingerprint)
-        if self.run_dir_ is not None:
-            net.checkpoint_path_ = self.run_dir_
+        path = self._resume_path(lambda: run_fingerprint(net, X, y))
+        _restore(net, path)
+        self.resumed_from_ = Path(path)
 
-    # -- save ---------------------------------------------------------------
-    def _state(self, net):
-        scheduler = _scheduler(net)
-        return {
-            "epoch": len(net.history),
-            "module_state_dict": {
-                k: v.detach().cpu() for k, v in net.module_.state_dict().items()
-            },
-            "optimizer_state_dict": _to_cpu(net.optimizer_.state_dict()),
-            "scheduler_state_dict": _plain(scheduler.state_dict())
-            if scheduler is not None
-            else None,
-            "history": _plain(net.history.to_list()),
-            "best_valid_acc": float(self.best_valid_acc_),
-            "torch_rng_state": torch.get_rng_state(),
-            "cuda_rng_state": None
-            if _cuda_index(net) is None
-            else torch.cuda.get_rng_state(_cuda_index(net)),
-            "classes": [str(c) for c in net.classes_],
-            "module_params": _plain(net.get_params_for("module")),
-            "early_stopping": _early_stopping_state(net),
-        }
 
-    def on_epoch_end(self, net, **kwargs):
-        super().on_epoch_end(net, **kwargs)
-        if self.run_dir_ is None:
-            return
-        epoch = len(net.history)
-        state = None
-        if net.history[-1, "best"]:
-            state = self._state(net)
-            atomic_torch_save(state, self.run_dir_ / BEST)
-        if self.every and epoch % self.every == 0:
-            atomic_torch_save(
-                state or self._state(net), self.run_dir_ / periodic_name(epoch)
-            )
+def _restore(net, path):
+    """Load the checkpoint ``path`` into ``net`` (see ResumeCheckpoint)."""
+    state = load_checkpoint(path)
+    expected = [str(c) for c in net.classes_]
+    if state.get("classes") is not None and state["classes"] != expected:
+        raise ValueError(
+            f"Checkpoint {path} was trained on classes {state['classes']}, but "
+            f"y has classes {expected}; expected the same classes to resume."
+        )
+    try:
+        net.module_.load_state_dict(state["module_state_dict"])
+    except RuntimeError as exc:
+        raise ValueError(
+            f"Checkpoint {path} does not fit this network (module parameters "
+            f"{state.get('module_params')}): {exc}"
+        ) from exc
+    net.optimizer_.load_state_dict(state["optimizer_state_dict"])
+    scheduler = _scheduler(net)
+    if scheduler is not None and state.get("scheduler_state_dict"):
+        scheduler.load_state_dict(state["scheduler_state_dict"])
+    net.history = History(state["history"])
+    _restore_best_scores(net)
+    if state.get("torch_rng_state") is not None:
+        torch.set_rng_state(state["torch_rng_state"])
+    cuda = _cuda_index(net)
+    if cuda is not None and state.get("cuda_rng_state") is not None:
+        torch.cuda.set_rng_state(state["cuda_rng_state"], cuda)
+    generators = _generators(net)
+    for name, generator_state in (state.get("generator_states") or {}).items():
+        if name in generators:
+            generators[name].set_state(generator_state)
+    best = _callback_of_type(net, RecordBest)
+    if best is not None:
+        best.best_valid_acc_ = state.get("best_valid_acc", -np.inf)
+    _restore_early_stopping(net, state.get("early_stopping"))
 
-    def on_train_end(self, net, **kwargs):
-        # Only a completed training makes a final model. After a
-        # KeyboardInterrupt, the last completed epoch is kept as a periodic
-        # checkpoint to resume from ("last"); an epoch cut in the middle is
-        # lost.
-        if self.run_dir_ is None:
-            return
-        if not (len(net.history) and "dur" in net.history[-1]):
-            return
-        if getattr(net, "_interrupted_", False):
-            path = self.run_dir_ / periodic_name(len(net.history))
-            if not path.exists():
-                atomic_torch_save(self._state(net), path)
-            return
-        atomic_torch_save(self._state(net), self.run_dir_ / FINAL)
+
+def _generators(net):
+    """The net's own random generators by name (HHTCNNClassifier's batch
+    order and augmentation), or none for another net."""
+    generators = getattr(net, "_random_generators", None)
+    return generators() if callable(generators) else {}
+
+
+def _net_device(net):
+    """The device the net computes on: its fitted ``device_`` (the device
+    parameter may be "auto"), else the parameter."""
+    device = getattr(net, "device_", None)
+    return torch.device(net.device if device is None else device)
 
 
 def _cuda_index(net):
     """Index of the CUDA device the net trains on, or None on another device."""
-    device = torch.device(net.device)
+    device = _net_device(net)
     if device.type != "cuda":
         return None
     return device.index if device.index is not None else torch.cuda.current_device()
@@ -501,7 +611,7 @@ def _restore_early_stopping(net, state):
     callback.best_epoch_ = state["best_epoch"]
     weights = state["best_model_weights"]
     if weights is not None:
-        device = torch.device(net.device)
+        device = _net_device(net)
         weights = {k: v.to(device) for k, v in weights.items()}
     callback.best_model_weights_ = weights
 

@@ -1,20 +1,30 @@
 """HHTCNNClassifier: the end-to-end CNN (method 2) as a skorch classifier."""
 
 import contextlib
+import functools
 import os
 import warnings
-from numbers import Integral
+from numbers import Integral, Real
 
 import numpy as np
 import torch
+from sklearn import get_config
+from sklearn.base import _fit_context
 from sklearn.preprocessing import LabelEncoder
 from sklearn.utils import check_random_state
+from sklearn.utils._param_validation import (
+    Interval,
+    StrOptions,
+    validate_parameter_constraints,
+)
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_array, check_is_fitted, column_or_1d
 from skorch import NeuralNetClassifier
 from skorch.callbacks import EarlyStopping, EpochScoring, LRScheduler, ProgressBar
 from skorch.dataset import ValidSplit
 from skorch.history import History
+from skorch.utils import to_device, to_numpy, to_tensor
+from torch.utils.data import DataLoader
 
 from ..utils._validation import check_label_types
 from ._augment import AugmentedDataset, augment_params
@@ -22,6 +32,7 @@ from ._callbacks import (
     EpochProgress,
     PlainPrintLog,
     RecordBest,
+    ResumeCheckpoint,
     TrainingCheckpoint,
     _plain,
 )
@@ -32,9 +43,46 @@ from ._extractor import (
     _tree_to_torch,
     check_image_batch,
 )
-from ._modules import HHTCNN, check_input_size
+from ._modules import HHTCNN
 
 __all__ = ["HHTCNNClassifier"]
+
+
+def _constrained(fit_method):
+    """Check ``_parameter_constraints`` (scikit-learn's messages) before
+    ``fit_method``, when ``sklearn.base._fit_context`` would.
+
+    ``_fit_context`` checks them through ``self._validate_params()``, but
+    skorch's NeuralNet has a ``_validate_params`` of its own (the names of
+    the ``prefix__`` arguments), which its ``set_params`` calls too, and
+    ``set_params`` must not reject values (scikit-learn's convention). As in
+    ``_fit_context``: skipped under ``skip_parameter_validation`` and by a
+    ``partial_fit`` that continues training.
+    """
+
+    @functools.wraps(fit_method)
+    def wrapper(self, *args, **kwargs):
+        continues = fit_method.__name__ == "partial_fit" and self._trained()
+        if not continues and not get_config()["skip_parameter_validation"]:
+            validate_parameter_constraints(
+                self._parameter_constraints,
+                self.get_params(deep=False),
+                caller_name=type(self).__name__,
+            )
+        return fit_method(self, *args, **kwargs)
+
+    return wrapper
+
+
+def _check_labels_in(y, classes):
+    """A ValueError naming the labels of ``y`` that are not ``classes``."""
+    unknown = np.setdiff1d(np.unique(y), classes)
+    if unknown.size:
+        raise ValueError(
+            f"y holds the label(s) {unknown.tolist()}, which are not among the "
+            f"classes of the model {list(classes)}; pass every class to the "
+            "first partial_fit (classes=...)."
+        )
 
 
 class HHTCNNClassifier(NeuralNetClassifier):
@@ -75,8 +123,8 @@ class HHTCNNClassifier(NeuralNetClassifier):
         :ref:`checkpoint_files` for their content). Writes are
         atomic. Parallel fits (``GridSearchCV(n_jobs=2)``) never share a
         folder.
-    checkpoint_every : int, default=5
-        Period of the periodic checkpoints, in epochs.
+    checkpoint_every : int or None, default=5
+        Period of the periodic checkpoints, in epochs; None writes none.
     resume_from : None, {"best", "final", "last"}, int, str or path-like, \
             default=None
         Continue training from a checkpoint: ``"best"``, ``"final"``,
@@ -97,6 +145,10 @@ class HHTCNNClassifier(NeuralNetClassifier):
         deviations of the log of a global and of a per-channel gain), or a
         dict with some of these keys. What changes between recordings of the
         same movement: when, how strong, how well each electrode couples.
+        The draws come from a ``torch.Generator`` seeded from
+        ``random_state`` (with ``iterator_train__num_workers > 0``, each
+        worker's own, seeded by the ``DataLoader``), never from the global
+        torch random state.
     early_stopping : int or None, default=None
         Stop when the monitored accuracy (validation, or training without a
         split) has not improved for this many epochs, and keep the best
@@ -114,17 +166,29 @@ class HHTCNNClassifier(NeuralNetClassifier):
     progress : bool, "epochs" or "batches", default=False
         ``True`` or ``"batches"``: a progress bar over the batches of each
         epoch (skorch's ``ProgressBar``). ``"epochs"``: one bar over the
-        epochs, with the monitored score. The epoch table (``verbose``) drops its colour codes
-        when standard output is not a terminal.
+        epochs, with the monitored score. The epoch table (``verbose``) drops
+        its colour codes when standard output is not a terminal.
     random_state : int, RandomState instance or None, default=None
-        Seeds the weights, the validation split, the shuffling and dropout.
-        The global torch random state is saved before ``fit`` and restored
-        after it, so seeding never leaks. Training on the CPU is then
-        reproducible bit for bit.
+        Seeds the weights, the validation split, dropout, the batch order
+        (with ``iterator_train__shuffle=True``) and the augmentation. The
+        weights and dropout draw from the global torch random state, which
+        is saved before training and restored after it (``fit`` and
+        ``partial_fit`` neither read nor change it); the batch order and
+        the augmentation draw from ``torch.Generator`` objects of their own,
+        which the ``DataLoader`` (``generator=``) and its workers use, so the
+        same ``random_state`` gives the same model also with
+        ``iterator_train__num_workers > 0`` (for a given number of workers:
+        each worker draws the augmentation of its own batches). Training on
+        the CPU is then reproducible bit for bit. None: the global torch
+        random state is used, as in plain torch code (``torch.manual_seed``
+        before ``fit`` makes it repeat).
     device : str, default="cpu"
-        ``"cpu"``, ``"cuda"``, ``"cuda:N"`` or ``"auto"`` (replaced at
-        initialisation by the device chosen). A model fitted on a GPU loads
-        on a machine without one (skorch moves it to the CPU).
+        ``"cpu"``, ``"cuda"``, ``"cuda:N"`` or ``"auto"`` (CUDA when
+        available, else the CPU). The device chosen is the fitted attribute
+        ``device_``; the parameter stays as given, so a clone of a model
+        fitted with ``"auto"`` chooses again on its machine. A model fitted
+        on a GPU loads on a machine without one (skorch moves it to the CPU;
+        an explicit ``"cuda"`` then reads ``"cpu"``).
     verbose : int, default=1
         1 prints the per-epoch table (train loss and accuracy, validation
         loss and accuracy, learning rate, ``+`` in ``best`` on a new best).
@@ -135,7 +199,12 @@ class HHTCNNClassifier(NeuralNetClassifier):
     Attributes
     ----------
     classes_ : ndarray of shape (n_classes,)
-        The original class labels (strings allowed).
+        The original class labels (strings allowed): those of ``y``, or the
+        ``classes`` given to the first ``partial_fit``.
+    n_features_in_ : int
+        ``C * H * W`` of the matrices seen at ``fit``.
+    device_ : torch.device
+        The device the network and its inputs are on (``device`` resolved).
     module_ : HHTCNN
         The trained network; ``module_.encoder`` can feed
         :meth:`CNNFeatureExtractor.from_classifier`.
@@ -157,6 +226,26 @@ class HHTCNNClassifier(NeuralNetClassifier):
     >>> sorted(net.classes_.tolist()), net.predict(X[:3]).shape
     (['F_half', 'M_full'], (3,))
     """
+
+    _parameter_constraints: dict = {
+        "train_split": [StrOptions({"auto"}), callable, None],
+        "lr_factor": [Interval(Real, 0, 1, closed="neither")],
+        "lr_patience": [Interval(Integral, 0, None, closed="left")],
+        "checkpoint_dir": [str, os.PathLike, None],
+        "checkpoint_every": [Interval(Integral, 1, None, closed="left"), None],
+        "resume_from": [
+            Interval(Integral, 1, None, closed="left"),
+            str,
+            os.PathLike,
+            None,
+        ],
+        "augment": ["boolean", dict, None],
+        "early_stopping": [Interval(Integral, 1, None, closed="left"), None],
+        "on_interrupt": [StrOptions({"raise", "keep"})],
+        "progress": ["boolean", StrOptions({"batches", "epochs"})],
+        "random_state": ["random_state"],
+        "device": [str, torch.device],
+    }
 
     def __init__(
         self,
@@ -230,8 +319,8 @@ class HHTCNNClassifier(NeuralNetClassifier):
                 ),
             ),
         ]
-        # skorch evaluates this property in set_params too: accept anything
-        # here and leave the validation of parameters to fit.
+        # skorch evaluates this property in set_params and get_params too:
+        # accept anything here and leave the validation of parameters to fit.
         if isinstance(self.early_stopping, Integral) and self.early_stopping > 0:
             callbacks.append(
                 (
@@ -244,17 +333,27 @@ class HHTCNNClassifier(NeuralNetClassifier):
                     ),
                 )
             )
-        # resume_from without checkpoint_dir (a checkpoint path): the callback
-        # restores it and writes nothing.
-        if self.checkpoint_dir is not None or self.resume_from is not None:
+        # Resuming and saving are two callbacks (skorch's LoadInitState and
+        # Checkpoint); the resume comes after the LR scheduler and early
+        # stopping, whose on_train_begin resets what it restores, and before
+        # the checkpoint, which goes on writing in the run folder it resumed.
+        # resume_from without checkpoint_dir (a checkpoint path): restore,
+        # write nothing.
+        if self.resume_from is not None:
+            callbacks.append(
+                (
+                    "resume",
+                    ResumeCheckpoint(self.resume_from, dirname=self.checkpoint_dir),
+                )
+            )
+        if self.checkpoint_dir is not None:
             callbacks.append(
                 (
                     "checkpoint",
                     TrainingCheckpoint(
                         self.checkpoint_dir,
-                        monitor=self._monitor,
                         every=self.checkpoint_every,
-                        resume_from=self.resume_from,
+                        monitor=self._monitor,
                     ),
                 )
             )
@@ -273,31 +372,19 @@ class HHTCNNClassifier(NeuralNetClassifier):
         # Without a validation split, follow the training accuracy.
         return "train_acc" if self.train_split is None else "valid_acc"
 
-    def _seed(self):
-        if self.random_state is None:
-            return None
-        if isinstance(self.random_state, Integral):
-            return int(self.random_state)
-        return int(check_random_state(self.random_state).randint(0, 2**31 - 1))
+    def _validate_params(self):
+        # skorch's check of the names of the prefix__ arguments ("did you mean
+        # module__...?") needs the module names that initialize() registers;
+        # scikit-learn's _fit_context calls this method before fit, when they
+        # are not known yet. (The _parameter_constraints: see _constrained.)
+        if self._modules:
+            super()._validate_params()
 
-    def get_iterator(self, dataset, training=False):
-        params = augment_params(self.augment) if training else None
-        if params:
-            dataset = AugmentedDataset(dataset, **params)
-        return super().get_iterator(dataset, training=training)
-
-    def get_split_datasets(self, X, y=None, **fit_params):
-        if isinstance(self.train_split, str) and self.train_split == "auto":
-            split = ValidSplit(0.2, stratified=True, random_state=self._seed_)
-            dataset = self.get_dataset(X, y)
-            return split(dataset, y, **fit_params)
-        return super().get_split_datasets(X, y, **fit_params)
-
-    def initialize(self):
-        if isinstance(self.device, str) and self.device == "auto":
-            self.device = str(resolve_device("auto"))
-        else:
-            resolve_device(self.device)
+    def _check_param_values(self):
+        """What the constraints cannot say: the keys and values of an
+        ``augment`` dict, and that a named ``resume_from`` needs
+        ``checkpoint_dir``."""
+        augment_params(self.augment)
         if self.resume_from is not None and self.checkpoint_dir is None:
             if not isinstance(self.resume_from, (str, os.PathLike)) or (
                 self.resume_from in ("best", "final", "last")
@@ -307,6 +394,119 @@ class HHTCNNClassifier(NeuralNetClassifier):
                     "folder of earlier runs); set checkpoint_dir or pass the path "
                     "of a checkpoint file."
                 )
+
+    def _seed(self):
+        if self.random_state is None:
+            return None
+        if isinstance(self.random_state, Integral):
+            return int(self.random_state)
+        return int(check_random_state(self.random_state).randint(0, 2**31 - 1))
+
+    # -- random generators ----------------------------------------------------
+    def _new_generators(self):
+        """The generators of the batch order and of the augmentation, seeded
+        from ``random_state`` (from the global torch generator when it is
+        None, as torch's own DataLoader does)."""
+        if self._seed_ is None:
+            seeds = [
+                int(torch.empty((), dtype=torch.int64).random_().item())
+                for _ in range(2)
+            ]
+        else:
+            seeds = np.random.SeedSequence(self._seed_).generate_state(2, np.uint64)
+        self._generators_ = {
+            name: torch.Generator().manual_seed(int(seed))
+            for name, seed in zip(("loader", "augment"), seeds, strict=True)
+        }
+
+    def _random_generators(self):
+        """name -> torch.Generator of training (checkpointed with the torch
+        random state, see :class:`~sklearn_semg.nn.TrainingCheckpoint`)."""
+        if getattr(self, "_generators_", None) is None:
+            self._seed_ = getattr(self, "_seed_", None)
+            self._new_generators()
+        return self._generators_
+
+    @contextlib.contextmanager
+    def _seeded(self):
+        """Train on this model's own torch random stream (weights, dropout).
+
+        The global generators (the CPU one, and the CUDA one of ``device_``)
+        are saved, set to the stream (seeded from ``random_state`` at
+        ``fit``; where the last training call left it afterwards, so that
+        ``partial_fit`` continues it) and restored. ``random_state=None``
+        trains on the global generators themselves.
+        """
+        if self._seed_ is None:
+            yield
+            return
+        cuda = self.device_.type == "cuda"
+        index = None
+        if cuda:
+            index = self.device_.index
+            index = torch.cuda.current_device() if index is None else index
+        with torch.random.fork_rng(devices=[index] if cuda else []):
+            saved = getattr(self, "_torch_rng_state_", None)
+            if saved is None:
+                torch.default_generator.manual_seed(self._seed_)
+                if cuda:
+                    with torch.cuda.device(index):
+                        torch.cuda.manual_seed(self._seed_)
+            else:
+                torch.set_rng_state(saved["cpu"])
+                if cuda and saved.get("cuda") is not None:
+                    torch.cuda.set_rng_state(saved["cuda"], index)
+            try:
+                yield
+            finally:
+                self._torch_rng_state_ = {
+                    "cpu": torch.get_rng_state(),
+                    "cuda": torch.cuda.get_rng_state(index) if cuda else None,
+                }
+
+    def get_iterator(self, dataset, training=False):
+        """skorch's DataLoader, given this model's own random generator.
+
+        The training loader (its shuffling, when
+        ``iterator_train__shuffle=True``, and the seeds of its workers) draws
+        from the ``"loader"`` generator, the augmentation from the
+        ``"augment"`` one; other loaders from a fresh generator of their own
+        (their only draw is a worker seed), so that no loader reads the
+        global torch random state. An ``iterator_train__generator`` or
+        ``iterator_valid__generator`` given by the user is kept.
+        """
+        prefix = "iterator_train" if training else "iterator_valid"
+        iterator = getattr(self, prefix)
+        kwargs = self.get_params_for(prefix)
+        if "batch_size" not in kwargs:
+            kwargs["batch_size"] = self.batch_size
+        if kwargs["batch_size"] == -1:
+            kwargs["batch_size"] = len(dataset)
+        if training:
+            params = augment_params(self.augment)
+            if params:
+                generator = self._random_generators()["augment"]
+                dataset = AugmentedDataset(dataset, **params, generator=generator)
+        if isinstance(iterator, type) and issubclass(iterator, DataLoader):
+            kwargs.setdefault(
+                "generator",
+                self._random_generators()["loader"] if training else torch.Generator(),
+            )
+        return iterator(dataset, **kwargs)
+
+    def get_split_datasets(self, X, y=None, **fit_params):
+        if isinstance(self.train_split, str) and self.train_split == "auto":
+            split = ValidSplit(0.2, stratified=True, random_state=self._seed_)
+            dataset = self.get_dataset(X, y)
+            return split(dataset, y, **fit_params)
+        return super().get_split_datasets(X, y, **fit_params)
+
+    # -- device -------------------------------------------------------------
+    # The device parameter may be "auto"; the device chosen is device_. skorch
+    # reads self.device where it moves modules and tensors, so these places
+    # are overridden to use device_ (the parameter is never rewritten).
+    def initialize(self):
+        self.device_ = resolve_device(self.device)
         return super().initialize()
 
     def initialize_module(self):
@@ -314,6 +514,68 @@ class HHTCNNClassifier(NeuralNetClassifier):
         kwargs.update(getattr(self, "_inferred_module_params_", {}))
         self.module_ = self.initialized_instance(self.module, kwargs)
         return self
+
+    def _initialize_module(self, reason=None):
+        return self._initialize_on_device("module", "_modules", reason)
+
+    def _initialize_criterion(self, reason=None):
+        return self._initialize_on_device("criterion", "_criteria", reason)
+
+    def _initialize_on_device(self, kind, registry, reason):
+        """skorch's ``_initialize_module`` / ``_initialize_criterion``, with
+        the modules moved to ``device_`` rather than to ``self.device``.
+
+        ``registry`` names the list of the module names (``_modules``,
+        ``_criteria``), which ``initialize_{kind}`` fills on the first call:
+        read it again after that.
+        """
+        with self._current_init_context(kind):
+            kwargs = {}
+            for name in getattr(self, registry):
+                kwargs.update(self.get_params_for(name))
+            has_init = any(
+                isinstance(getattr(self, name + "_", None), torch.nn.Module)
+                for name in getattr(self, registry)
+            )
+            if (kwargs or reason or has_init) and self.initialized_ and self.verbose:
+                print(reason or self._format_reinit_msg(kind, kwargs))
+            getattr(self, f"initialize_{kind}")()
+            for name in getattr(self, registry):
+                module = getattr(self, name + "_")
+                if isinstance(module, torch.nn.Module):
+                    module = to_device(module, self.device_)
+                    setattr(self, name + "_", self.torch_compile(module, name=name))
+        return self
+
+    def infer(self, x, **fit_params):
+        """The module's output on a batch, computed on ``device_``."""
+        return self.module_(to_tensor(x, device=self.device_), **fit_params)
+
+    def get_loss(self, y_pred, y_true, X=None, training=False):
+        """The criterion on a batch, with the targets on ``device_``."""
+        y_true = to_tensor(y_true, device=self.device_)
+        if isinstance(self.criterion_, torch.nn.NLLLoss):  # as skorch's
+            y_pred = torch.log(y_pred + torch.finfo(y_pred.dtype).eps)
+        return self.criterion_(y_pred, y_true)
+
+    def __setstate__(self, state):
+        # skorch maps the tensors to the device state["device"] names, or to
+        # the CPU (with a DeviceWarning) when this machine lacks it, and sets
+        # self.device to where they went. Name device_ instead of the
+        # parameter (which may be "auto"); keep the parameter, unless it named
+        # a device this machine lacks (skorch's behaviour: it reads "cpu").
+        param = state.get("device")
+        fitted = state.get("device_")
+        if fitted is not None:
+            target = str(fitted)
+        else:
+            target = "cpu" if param in ("auto", None) else param
+        state["device"] = target
+        super().__setstate__(state)
+        placed = self.device
+        if fitted is not None or getattr(self, "initialized_", False):
+            self.device_ = torch.device(placed)
+        self.device = param if param == "auto" or placed == target else str(placed)
 
     # -- data ---------------------------------------------------------------
     def _check_X(self, X, reset):
@@ -324,6 +586,50 @@ class HHTCNNClassifier(NeuralNetClassifier):
         )
         return np.require(X, requirements=["C", "W"])
 
+    def _check_y(self, y, n_samples):
+        name = type(self).__name__
+        if y is None:
+            raise ValueError(
+                f"{name} requires y to be passed, but the target y is None."
+            )
+        check_label_types(y, name)
+        y = column_or_1d(check_array(y, ensure_2d=False, dtype=None), warn=True)
+        if len(y) != n_samples:
+            raise ValueError(
+                f"y has {len(y)} labels but X has {n_samples} matrices; expected one "
+                "label per matrix."
+            )
+        check_classification_targets(y)
+        return y
+
+    def _label_encoder(self, y, classes):
+        """LabelEncoder of the classes: those of ``y``, or ``classes``."""
+        name = type(self).__name__
+        if classes is None:
+            encoder = LabelEncoder().fit(y)
+            if len(encoder.classes_) < 2:
+                raise ValueError(
+                    f"y has 1 class ({encoder.classes_.tolist()}); expected at "
+                    "least 2 classes to train a classifier."
+                )
+            return encoder
+        classes = column_or_1d(
+            check_array(classes, ensure_2d=False, dtype=None, input_name="classes")
+        )
+        check_label_types(
+            np.concatenate([classes.astype(object), y.astype(object)]), name
+        )
+        encoder = LabelEncoder().fit(classes)
+        if len(encoder.classes_) < 2:
+            raise ValueError(
+                f"classes={encoder.classes_.tolist()} has 1 class; expected at "
+                "least 2 classes to train a classifier."
+            )
+        _check_labels_in(y, encoder.classes_)
+        return encoder
+
+    @_constrained
+    @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y, **fit_params):
         """Train the network (from scratch, or from ``resume_from``).
 
@@ -341,43 +647,17 @@ class HHTCNNClassifier(NeuralNetClassifier):
         self : HHTCNNClassifier
             Fitted classifier.
         """
-        augment_params(self.augment)  # a clear error before any work
-        if self.early_stopping is not None and (
-            not isinstance(self.early_stopping, Integral) or self.early_stopping < 1
-        ):
-            raise ValueError(
-                "The 'early_stopping' parameter must be None or a patience in "
-                f"epochs (an int >= 1); got {self.early_stopping!r}."
-            )
+        return self._fit(X, y, None, "fit", fit_params)
+
+    def _fit(self, X, y, classes, routing, fit_params):
+        self._check_param_values()
         X = self._check_X(X, reset=True)
-        self.n_features_in_ = int(np.prod(X.shape[1:]))
-        if y is None:
-            raise ValueError(
-                f"{type(self).__name__} requires y to be passed, but the target y "
-                "is None."
-            )
-        check_label_types(y, type(self).__name__)
-        y = column_or_1d(check_array(y, ensure_2d=False, dtype=None), warn=True)
-        if len(y) != len(X):
-            raise ValueError(
-                f"y has {len(y)} labels but X has {len(X)} matrices; expected one "
-                "label per matrix."
-            )
-        check_classification_targets(y)
-        encoder = LabelEncoder().fit(y)
-        if len(encoder.classes_) < 2:
-            raise ValueError(
-                f"y has 1 class ({encoder.classes_.tolist()}); expected at least 2 "
-                "classes to train a classifier."
-            )
+        y = self._check_y(y, len(X))
+        encoder = self._label_encoder(y, classes)
         y_enc = encoder.transform(y).astype(np.int64)
-        _, channels, height, width = X.shape
-        check_input_size(
-            height,
-            width,
-            self.get_params_for("module").get("num_layers", 3),
-            param_name="module__num_layers",
-        )
+        self.device_ = resolve_device(self.device)
+        self.n_features_in_ = int(np.prod(X.shape[1:]))
+        channels, height, width = X.shape[1:]
         self.label_encoder_ = encoder
         self.input_shape_ = (channels, height, width)
         # Private state ends in "_": skorch's get_params lists every other
@@ -388,25 +668,19 @@ class HHTCNNClassifier(NeuralNetClassifier):
             "input_height": height,
         }
         self._seed_ = self._seed()
+        self._torch_rng_state_ = None
+        self._new_generators()
         self._fit_for_total_epochs_ = True
-        self._check_on_interrupt()
+        self._interrupted_ = False
         try:
             with self._seeded():
                 if not self.warm_start or not self.initialized_:
                     self.initialize()
                 # skorch's partial_fit, not ours: y is already encoded
-                super().partial_fit(X, y_enc, _routing_method="fit", **fit_params)
+                super().partial_fit(X, y_enc, _routing_method=routing, **fit_params)
         finally:
             self._fit_for_total_epochs_ = False
         return self._after_interrupt()
-
-    def _check_on_interrupt(self):
-        if self.on_interrupt not in ("raise", "keep"):
-            raise ValueError(
-                "The 'on_interrupt' parameter of HHTCNNClassifier must be 'raise' "
-                f"or 'keep'; got {self.on_interrupt!r}."
-            )
-        self._interrupted_ = False
 
     def _after_interrupt(self):
         """skorch's partial_fit swallows a KeyboardInterrupt: raise it again
@@ -427,13 +701,52 @@ class HHTCNNClassifier(NeuralNetClassifier):
             return self
         raise KeyboardInterrupt(message)
 
+    def _trained(self):
+        return getattr(self, "label_encoder_", None) is not None and self.initialized_
+
+    @_constrained
+    @_fit_context(prefer_skip_nested_validation=True)
     def partial_fit(self, X, y=None, classes=None, **fit_params):
-        if getattr(self, "label_encoder_", None) is None or not self.initialized_:
-            return self.fit(X, y, **fit_params)
+        """Train ``max_epochs`` more epochs on ``(X, y)``.
+
+        The first call (on an unfitted model) is a ``fit``, whose classes are
+        ``classes`` when given (so that later batches may hold classes the
+        first one lacks: the output layer has one unit per class), else those
+        of ``y``. Later calls continue training the same network, optimizer
+        and random streams.
+
+        Parameters
+        ----------
+        X : array-like of shape (n, H, W) or (n, C, H, W)
+            HHT matrices (shaped as at the first call, after it).
+        y : array-like of shape (n,)
+            Class labels, all among the classes of the model.
+        classes : array-like of shape (n_classes,) or None, default=None
+            All the classes, at the first call; later, None or the same.
+        **fit_params
+            Passed to skorch.
+
+        Returns
+        -------
+        self : HHTCNNClassifier
+        """
+        if not self._trained():
+            return self._fit(X, y, classes, "partial_fit", fit_params)
         X = self._check_X(X, reset=False)
-        y_enc = self.label_encoder_.transform(np.asarray(y)).astype(np.int64)
-        self._check_on_interrupt()
-        super().partial_fit(X, y_enc, classes=classes, **fit_params)
+        y = self._check_y(y, len(X))
+        if classes is not None and not np.array_equal(
+            np.unique(np.asarray(classes)), self.classes_
+        ):
+            raise ValueError(
+                f"classes={np.asarray(classes).tolist()} is not the classes of the "
+                f"first call to partial_fit, {self.classes_.tolist()}; pass the same "
+                "classes, or none."
+            )
+        _check_labels_in(y, self.classes_)
+        y_enc = self.label_encoder_.transform(y).astype(np.int64)
+        self._interrupted_ = False
+        with self._seeded():
+            super().partial_fit(X, y_enc, **fit_params)
         return self._after_interrupt()
 
     def fit_loop(self, X, y=None, epochs=None, **fit_params):
@@ -451,22 +764,19 @@ class HHTCNNClassifier(NeuralNetClassifier):
             self._interrupted_ = not early_end
             raise
 
-    @contextlib.contextmanager
-    def _seeded(self):
-        if self._seed_ is None:
-            yield
-            return
-        # resolve_device, not torch.device: "auto" is not resolved yet here,
-        # and a bad value must give the documented ValueError.
-        device = resolve_device(self.device)
-        devices = [device.index or 0] if device.type == "cuda" else []
-        with torch.random.fork_rng(devices=devices):
-            torch.manual_seed(self._seed_)
-            yield
-
     @property
     def classes_(self):
         return self.label_encoder_.classes_
+
+    def _predict_proba(self, X):
+        # skorch's predict_proba, with the device of the outputs given:
+        # skorch's cached predictions (EpochScoring) default to self.device.
+        nonlin = self._get_predict_nonlinearity()
+        y_probas = []
+        for yp in self.forward_iter(X, training=False, device="cpu"):
+            yp = yp[0] if isinstance(yp, tuple) else yp
+            y_probas.append(to_numpy(nonlin(yp)))
+        return np.concatenate(y_probas, 0)
 
     def predict_proba(self, X):
         """Class probabilities (softmax of the network output).
@@ -483,8 +793,8 @@ class HHTCNNClassifier(NeuralNetClassifier):
         """
         check_is_fitted(self, "label_encoder_")
         if isinstance(X, torch.utils.data.Dataset):  # skorch's own scoring
-            return super().predict_proba(X)
-        return super().predict_proba(self._check_X(X, reset=False))
+            return self._predict_proba(X)
+        return self._predict_proba(self._check_X(X, reset=False))
 
     def predict(self, X):
         """Predicted class labels (the original labels, not indices).

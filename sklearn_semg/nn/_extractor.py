@@ -11,13 +11,13 @@ from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
 from ..utils._base import channel_names
+from ..utils._batches import is_lazy_array, row_batches
 from ..utils._sklearn import Interval, StrOptions, _fit_context
 from ..utils.validation import check_hht_matrices
 from ._device import resolve_device
 from ._modules import (
     POOLINGS,
     HHTEncoder,
-    check_input_size,
     init_parameters,
     torch_generator,
 )
@@ -219,7 +219,8 @@ class CNNFeatureExtractor(TransformerMixin, BaseEstimator):
         Parameters
         ----------
         X : array-like of shape (n, H, W) or (n, C, H, W)
-            HHT matrices (``C`` channels).
+            HHT matrices (``C`` channels). Of a Zarr or Dask array only the
+            first rows are read (``fit`` learns the shape, nothing else).
         y : None
             Ignored.
 
@@ -228,6 +229,8 @@ class CNNFeatureExtractor(TransformerMixin, BaseEstimator):
         self : CNNFeatureExtractor
             Fitted extractor.
         """
+        if is_lazy_array(X):  # only the shape is learned: read one batch
+            X = next(row_batches(X, rows=min(int(X.shape[0]), 16)), X[:0])
         X = check_image_batch(X, estimator_name=type(self).__name__)
         device = resolve_device(self.device)
         in_channels, height, width = X.shape[1:]
@@ -243,7 +246,6 @@ class CNNFeatureExtractor(TransformerMixin, BaseEstimator):
                     f"{in_channels} (shape {X.shape}); expected matrices with "
                     f"{w_in} channel(s)."
                 )
-        check_input_size(height, width, num_layers)
         return self._set_encoder(
             (in_channels, height, width), base_channels, num_layers, state, device
         )
@@ -281,13 +283,21 @@ class CNNFeatureExtractor(TransformerMixin, BaseEstimator):
         Parameters
         ----------
         X : array-like of shape (n, H, W) or (n, C, H, W)
-            HHT matrices shaped as at ``fit``.
+            HHT matrices shaped as at ``fit``. A Zarr or Dask array (such as
+            an :class:`~sklearn_semg.hht.HHTStore`'s ``X``) is read one chunk
+            of rows at a time, so it never has to fit in memory.
 
         Returns
         -------
         features : ndarray of shape (n, ``n_features_out_``), float32
         """
         check_is_fitted(self)
+        if is_lazy_array(X):  # on disk or Dask: read and encode row batches
+            parts = [self._encode(batch) for batch in row_batches(X)]
+            return np.concatenate(parts) if parts else self._encode(X[:0])
+        return self._encode(X)
+
+    def _encode(self, X):
         X = check_image_batch(
             X, estimator_name=type(self).__name__, expected_shape=self.input_shape_
         )

@@ -19,7 +19,14 @@ POOLINGS = ("global", "time")
 
 
 class ConvBlock(nn.Module):
-    """Conv2d(k3, s2, p1) -> InstanceNorm2d -> LeakyReLU."""
+    """Conv2d(k3, s2, p1) -> InstanceNorm2d -> LeakyReLU.
+
+    InstanceNorm2d normalises each channel over the positions of the map; on
+    a map of a single position (a 1x2 input, say: a pair of features read as
+    one row) it is undefined (it would subtract the only value and leave 0),
+    so the block skips it there. Maps of two or more positions, every HHT
+    matrix, go through the reference block unchanged.
+    """
 
     def __init__(self, in_channels, out_channels, leaky_slope=0.2):
         super().__init__()
@@ -29,7 +36,10 @@ class ConvBlock(nn.Module):
 
     def forward(self, x):
         """(batch, C_in, H, W) -> (batch, C_out, ceil(H/2), ceil(W/2))."""
-        return self.activation(self.instance_norm(self.conv(x)))
+        x = self.conv(x)
+        if x.shape[-2] * x.shape[-1] > 1:
+            x = self.instance_norm(x)
+        return self.activation(x)
 
 
 def encoded_size(size, num_layers):
@@ -37,24 +47,6 @@ def encoded_size(size, num_layers):
     for _ in range(num_layers):
         size = (size - 1) // 2 + 1
     return size
-
-
-def check_input_size(height, width, num_layers, param_name="num_layers"):
-    """Raise a ValueError when ``num_layers`` halvings leave too little map."""
-    h, w = encoded_size(height, num_layers), encoded_size(width, num_layers)
-    if h * w < 2:
-        max_layers = num_layers
-        while max_layers > 0 and (
-            encoded_size(height, max_layers) * encoded_size(width, max_layers) < 2
-        ):
-            max_layers -= 1
-        raise ValueError(
-            f"{param_name}={num_layers} halves a {height}x{width} input "
-            f"({height * width} feature(s) per channel) to {h}x{w}, "
-            "too small for InstanceNorm2d (it needs at least 2 positions). Use "
-            + (f"{param_name} <= {max_layers}, or " if max_layers else "")
-            + "larger matrices (n_freq_bins, n_time_bins)."
-        )
 
 
 class HHTEncoder(nn.Module):

@@ -3,17 +3,45 @@ or half-written."""
 
 import contextlib
 import os
+import secrets
 import shutil
 import tempfile
 from pathlib import Path
 
 __all__ = ["atomic_folder", "atomic_write"]
 
+#: Flags of a new temporary file: created here or not at all, never through
+#: a link, not inherited by child processes, binary on Windows.
+_TEMP_FLAGS = (
+    os.O_WRONLY
+    | os.O_CREAT
+    | os.O_EXCL
+    | getattr(os, "O_NOFOLLOW", 0)
+    | getattr(os, "O_CLOEXEC", 0)
+    | getattr(os, "O_NOINHERIT", 0)
+    | getattr(os, "O_BINARY", 0)
+)
 
-def _umask():
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
+
+def _temporary(folder, name, suffix, create):
+    """Create ``folder/.{name}.{random}{suffix}`` with ``create(path)``, which
+    fails if the name exists; a new random part is tried then.
+
+    The file or folder is created with ``0666``/``0777`` and the system
+    applies the process umask, as to any other output: no umask is read or
+    changed (``os.umask`` sets it for the whole process, other threads
+    included).
+    """
+    for _ in range(100):
+        path = Path(folder) / f".{name}.{secrets.token_hex(4)}{suffix}"
+        try:
+            return path, create(path)
+        except FileExistsError:
+            continue
+    raise FileExistsError(
+        f"could not create a temporary {suffix!r} entry for {name!r} in "
+        f"{str(folder)!r}: 100 names were taken."
+    )
 
 
 def atomic_write(path, write, *, overwrite=True):
@@ -21,9 +49,10 @@ def atomic_write(path, write, *, overwrite=True):
 
     The temporary file lives in the same folder (so the final rename is
     atomic), is named ``.{name}.*.tmp`` (so folder loaders never pick it up),
-    gets the usual permissions (``0666`` less the umask, not ``mkstemp``'s
-    ``0600``) and is removed if anything fails, so an interrupted write never
-    leaves a truncated file in place of a good one.
+    is created with the usual permissions (``0666`` less the umask, applied by
+    the system when the file is created, not ``mkstemp``'s ``0600``) and is
+    removed if anything fails, so an interrupted write never leaves a
+    truncated file in place of a good one.
 
     Parameters
     ----------
@@ -46,13 +75,14 @@ def atomic_write(path, write, *, overwrite=True):
         ``overwrite=False`` and ``path`` exists.
     """
     path = Path(path)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    tmp, fd = _temporary(
+        path.parent, path.name, ".tmp", lambda p: os.open(p, _TEMP_FLAGS, 0o666)
+    )
     try:
         with os.fdopen(fd, "wb") as f:
             write(f)
             f.flush()
             os.fsync(f.fileno())
-        os.chmod(tmp, 0o666 & ~_umask())
         if overwrite:
             os.replace(tmp, path)
         else:
@@ -102,8 +132,9 @@ def atomic_folder(target, *, replace, keep=None):
         The temporary folder to write into.
     """
     target = Path(target)
-    temp = Path(
-        tempfile.mkdtemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+    # 0777 less the umask, like any folder the package creates
+    temp, _ = _temporary(
+        target.parent, target.name, ".tmp", lambda p: os.mkdir(p, 0o777)
     )
     try:
         yield temp
@@ -117,7 +148,6 @@ def atomic_folder(target, *, replace, keep=None):
                     "entries); not replaced."
                 )
             _swap(target, temp, keep)
-        os.chmod(target, 0o777 & ~_umask())
     finally:
         if temp.exists():
             shutil.rmtree(temp, ignore_errors=True)

@@ -201,9 +201,9 @@ def check_hht_matrices(
         )
     if non_negative and np.any(arr < 0):
         raise ValueError(
-            f"{who}Negative values in {input_name}: HHT matrices hold summed "
-            "amplitudes, expected values >= 0 (do not use them after a "
-            "StandardScaler)."
+            f"Negative values in data passed to {estimator_name or input_name} "
+            f"({input_name}): HHT matrices hold summed amplitudes, expected "
+            "values >= 0 (do not use them after a StandardScaler)."
         )
     if max_magnitude is not None and arr.size:
         peak = float(np.abs(arr).max())

@@ -1,0 +1,50 @@
+"""Arrays read batch by batch: on-disk (Zarr, HDF5) and Dask arrays.
+
+The transformers that read HHT matrices accept such an array-like and read it
+a slice of rows at a time, so the matrices of a study never have to fit in
+memory; their output (features, predictions) is small and returned whole, in
+the order of the rows.
+"""
+
+import numpy as np
+
+__all__ = ["is_lazy_array", "row_batches"]
+
+#: Rows read at a time from an array without chunks of its own.
+DEFAULT_ROWS = 256
+
+
+def is_lazy_array(X):
+    """True for an array-like read slice by slice (Zarr, Dask, HDF5, an
+    :class:`~sklearn_semg.hht.HHTStore`'s ``X``): not a numpy array, list or
+    DataFrame, but with a shape, a dtype and slicing."""
+    return (
+        not isinstance(X, np.ndarray)
+        and hasattr(X, "shape")
+        and hasattr(X, "dtype")
+        and hasattr(X, "__getitem__")
+        and not hasattr(X, "columns")
+        and not hasattr(X, "tocsr")  # sparse matrices are refused elsewhere
+        and len(getattr(X, "shape", ())) >= 2
+    )
+
+
+def _chunk_rows(X):
+    chunks = getattr(X, "chunks", None)
+    if not chunks:
+        return DEFAULT_ROWS
+    first = chunks[0]
+    if isinstance(first, tuple):  # Dask: the sizes of every chunk
+        first = max(first) if first else DEFAULT_ROWS
+    return max(int(first), 1)
+
+
+def row_batches(X, rows=None):
+    """Yield ``X[start:stop]`` as numpy arrays, ``rows`` rows at a time (by
+    default the array's own chunk of rows, so each chunk is read once)."""
+    step = rows or _chunk_rows(X)
+    for start in range(0, int(X.shape[0]), step):
+        batch = X[start : start + step]
+        if hasattr(batch, "compute"):  # a Dask array
+            batch = batch.compute()
+        yield np.asarray(batch)
