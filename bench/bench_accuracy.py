@@ -239,12 +239,12 @@ def run_task(name, skip_e2e, memory, only=None):
         ),
         "recommended": (
             "recommended (HHTFeatures+marginal)",
-            tuned(recommended(), "svm__C"),
+            tuned(recommended(), "clf__C"),
             False,
         ),
         "recommended-subject": (
             "recommended, per subject",
-            tuned(recommended(per_subject=True), "svm__C"),
+            tuned(recommended(per_subject=True), "clf__C"),
             True,
         ),
     }

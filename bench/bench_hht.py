@@ -15,7 +15,7 @@ repeats interleaved so that machine noise hits both alike, and prints medians
    default back-end, 2 s at 2 kHz and 10 s at 1 kHz, checked to 1e-6.
 4. ``make_recommended_pipeline(...).fit`` against one ``HHTTransformer``
    pass (the pipeline's own HHT settings) over the bundled recordings.
-5. A ``GridSearchCV`` over ``svm__C`` of the recommended pipeline with
+5. A ``GridSearchCV`` over ``clf__C`` of the recommended pipeline with
    ``memory=``: on an empty cache, then again on the warm cache (from disk,
    and from this process's memory).
 6. ``HHTTransformer`` of one 10-minute single-channel recording at 2 kHz:
@@ -267,14 +267,14 @@ def bench_search(args):
 
     X, y, groups, fs = bundled()
     print(
-        f"\n## 5. GridSearchCV(svm__C in 1, 10, 100; GroupKFold(5)) of the "
+        f"\n## 5. GridSearchCV(clf__C in 1, 10, 100; GroupKFold(5)) of the "
         f"recommended pipeline with memory=, {len(X)} bundled recordings, n_jobs=1"
     )
     with tempfile.TemporaryDirectory() as folder:
 
         def search():
             pipe = make_recommended_pipeline(fs=fs, memory=folder, random_state=0)
-            gs = GridSearchCV(pipe, {"svm__C": [1.0, 10.0, 100.0]}, cv=GroupKFold(5))
+            gs = GridSearchCV(pipe, {"clf__C": [1.0, 10.0, 100.0]}, cv=GroupKFold(5))
             return gs.fit(X, y, groups=groups).best_score_
 
         cold, cw, cc = timed(search)
@@ -294,7 +294,7 @@ def bench_search(args):
     pipe = make_recommended_pipeline(fs=fs, random_state=0)
     _, nw, nc = timed(
         lambda: GridSearchCV(
-            pipe, {"svm__C": [1.0, 10.0, 100.0]}, cv=GroupKFold(5)
+            pipe, {"clf__C": [1.0, 10.0, 100.0]}, cv=GroupKFold(5)
         ).fit(X, y, groups=groups)
     )
     print(

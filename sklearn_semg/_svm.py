@@ -24,7 +24,7 @@ class CalibratedSVC(SVC):
     ``SVC(...).predict``), and ``predict_proba`` comes from a
     ``CalibratedClassifierCV(..., ensemble=False)`` fitted beside it on
     cross-validated decision values. It keeps the SVC parameter names, so a
-    pipeline step ``"svm"`` is searched as ``svm__C``, ``svm__gamma``.
+    pipeline step ``"clf"`` is searched as ``clf__C``, ``clf__gamma``.
 
     Parameters
     ----------

@@ -582,7 +582,7 @@ def cmd_demo(args):
             ("recommended", recommended),
             ("recommended_filter", recommended_filter),
             ("recommended_subject", recommended_subject),
-            ("svm", svm),
+            ("clf", svm),
             ("e2e", e2e),
         )
         for step, (key, make) in enumerate(methods, start=2):
@@ -650,7 +650,7 @@ def cmd_demo(args):
         ("recommended", "recommended"),
         ("recommended_filter", "recommended_filtered"),
         ("recommended_subject", "recommended_per_subject"),
-        ("svm", "method1_cnn_svm"),
+        ("clf", "method1_cnn_svm"),
         ("e2e", "method2_end_to_end"),
     ):
         fig = plot_confusion_matrix(
@@ -1727,7 +1727,7 @@ def cmd_train(args):
             _warn_single_class(pipeline.predict(X), "on its own training data")
     pipeline = _without_cache(pipeline)
     if args.method == "e2e":  # this run's folders are not part of the model
-        pipeline.set_params(net__checkpoint_dir=None, net__resume_from=None)
+        pipeline.set_params(clf__checkpoint_dir=None, clf__resume_from=None)
 
     metadata = {
         "method": args.method,

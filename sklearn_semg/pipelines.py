@@ -96,7 +96,7 @@ def make_cnn_svm_pipeline(
     base_channels, num_layers, pooling, weights, device, batch_size
         :class:`~sklearn_semg.CNNFeatureExtractor` parameters (step ``"cnn"``).
     C, kernel, gamma : float, str, str or float, default=10.0, "rbf", "scale"
-        SVC parameters (the reference's defaults), step ``"svm"``.
+        SVC parameters (the reference's defaults), step ``"clf"``.
     per_subject : bool, default=False
         Standardise the CNN features within each subject (or session) instead
         of over all training rows: a :class:`~sklearn_semg.SubjectStandardScaler`
@@ -120,15 +120,16 @@ def make_cnn_svm_pipeline(
     -------
     pipeline : Pipeline
         Steps ``hht`` (optional), ``cnn``, ``scale`` (``subject`` with
-        ``per_subject=True``), ``svm``. ``predict_proba`` gives calibrated
-        probabilities (see :class:`~sklearn_semg.CalibratedSVC`).
+        ``per_subject=True``), ``clf`` (the final step of every factory).
+        ``predict_proba`` gives calibrated probabilities (see
+        :class:`~sklearn_semg.CalibratedSVC`).
 
     Examples
     --------
     >>> from sklearn_semg import make_cnn_svm_pipeline
     >>> pipe = make_cnn_svm_pipeline(fs=1000, hht_params={"n_freq_bins": 64})
     >>> [name for name, _ in pipe.steps]
-    ['hht', 'cnn', 'scale', 'svm']
+    ['hht', 'cnn', 'scale', 'clf']
     """
     from .nn import CNNFeatureExtractor
 
@@ -150,7 +151,7 @@ def make_cnn_svm_pipeline(
             ),
             _scaling_step(per_subject),
             (
-                "svm",
+                "clf",
                 CalibratedSVC(
                     C=C, kernel=kernel, gamma=gamma, random_state=random_state
                 ),
@@ -197,21 +198,21 @@ def make_end_to_end_pipeline(
     Returns
     -------
     pipeline : Pipeline
-        Steps ``hht`` (optional) and ``net``.
+        Steps ``hht`` (optional) and ``clf``.
 
     Examples
     --------
     >>> from sklearn_semg import make_end_to_end_pipeline
     >>> pipe = make_end_to_end_pipeline(hht=False, max_epochs=10)
-    >>> [name for name, _ in pipe.steps], pipe.get_params()["net__max_epochs"]
-    (['net'], 10)
+    >>> [name for name, _ in pipe.steps], pipe.get_params()["clf__max_epochs"]
+    (['clf'], 10)
     """
     from .nn import HHTCNNClassifier
 
     return Pipeline(
         _filter_step(filter, fs, hht, "make_end_to_end_pipeline")
         + _hht_step(hht, fs, hht_params, n_jobs, memory)
-        + [("net", HHTCNNClassifier(**net_params))]
+        + [("clf", HHTCNNClassifier(**net_params))]
     )
 
 
@@ -317,7 +318,7 @@ def make_recommended_pipeline(
     benchmarks page of the documentation (``bench/bench_accuracy.py``): it is
     not better than the classic features everywhere. Between-subject
     variation dominates on new subjects; ``per_subject=True`` calibrates
-    every subject on its own recordings. Tune ``C`` (``svm__C``) by inner
+    every subject on its own recordings. Tune ``C`` (``clf__C``) by inner
     cross-validation on a new task.
 
     Parameters
@@ -367,15 +368,15 @@ def make_recommended_pipeline(
     pipeline : Pipeline
         Steps ``emd`` (:class:`~sklearn_semg.EMDDecomposer`), ``features``
         (a FeatureUnion of ``hht_features`` and ``spectrum``), ``scale``
-        (``subject`` with ``per_subject=True``), ``svm``. Raw recordings in.
+        (``subject`` with ``per_subject=True``), ``clf``. Raw recordings in.
 
     Examples
     --------
     >>> from sklearn_semg import make_recommended_pipeline
     >>> [name for name, _ in make_recommended_pipeline(fs=1000).steps]
-    ['emd', 'features', 'scale', 'svm']
+    ['emd', 'features', 'scale', 'clf']
     >>> [name for name, _ in make_recommended_pipeline(per_subject=True).steps]
-    ['emd', 'features', 'subject', 'svm']
+    ['emd', 'features', 'subject', 'clf']
     """
     from sklearn.pipeline import FeatureUnion
 
@@ -423,6 +424,6 @@ def make_recommended_pipeline(
             ),
             ("features", features),
             _scaling_step(per_subject),
-            ("svm", CalibratedSVC(C=C, random_state=random_state)),
+            ("clf", CalibratedSVC(C=C, random_state=random_state)),
         ]
     )

@@ -291,7 +291,7 @@ def test_train_svm_saves_model_with_metadata(svm_model):
     assert meta["input"] == "hht" and meta["input_shape"] == [1, 32, 32]
     assert meta["classes"] == ["F_half", "M_full"] and meta["method"] == "svm"
     assert 0 <= meta["cv"]["accuracy"] <= 1
-    assert [name for name, _ in load_model(model).steps] == ["cnn", "scale", "svm"]
+    assert [name for name, _ in load_model(model).steps] == ["cnn", "scale", "clf"]
 
 
 def test_predict_npz_every_file(svm_model, npz_dir, tmp_path):
@@ -698,7 +698,7 @@ def test_train_e2e_writes_and_resumes_checkpoints(npz_dir, tmp_path):
     result = ok(run(*base, "--output", model, "--force", "--resume", "last",
                     "--epochs", "3"))  # fmt: skip
     assert "Fitted in" in result.stdout
-    assert len(load_model(model).named_steps["net"].history) == 3  # 2 + 1 resumed
+    assert len(load_model(model).named_steps["clf"].history) == 3  # 2 + 1 resumed
     user_error(
         run("train", npz_dir, "--method", "svm", "--checkpoint-dir", runs),
         "for method 2",
@@ -727,7 +727,7 @@ def test_train_the_recommended_pipeline_and_predict(raw_dir, tmp_path):
     assert "recommended: HHT features + marginal spectrum -> SVM" in result.stdout
     assert "GroupKFold(2) on subjects" in result.stdout
     steps = [name for name, _ in load_model(model).steps]
-    assert steps == ["emd", "features", "scale", "svm"]
+    assert steps == ["emd", "features", "scale", "clf"]
     out = tmp_path / "pred.csv"
     ok(run("predict", model, folder, "--output", out))
     assert len(pd.read_csv(out)) == 6

@@ -148,7 +148,7 @@ def _two_view_union(fs):
                 ),
             ),
             ("scale", StandardScaler()),
-            ("svm", CalibratedSVC(C=10.0, random_state=0)),
+            ("clf", CalibratedSVC(C=10.0, random_state=0)),
         ]
     )
 
@@ -174,12 +174,12 @@ def test_memory_decomposes_each_recording_once_across_folds_and_searches(
     X, y = semg_factory(15, n_channels=2, n_times=400, seed=2)
     groups = np.repeat(np.arange(5), 3)
     pipe = make_recommended_pipeline(fs=1000, memory=tmp_path, random_state=0)
-    search = GridSearchCV(pipe, {"svm__C": [1.0, 10.0]}, cv=GroupKFold(3))
+    search = GridSearchCV(pipe, {"clf__C": [1.0, 10.0]}, cv=GroupKFold(3))
     search.fit(X, y, groups=groups)
     # 3 folds x 2 values of C, then the refit: every recording decomposed once
     assert sorted(count_decompositions) == [(2, 400)] * 15
     count_decompositions.clear()
-    again = GridSearchCV(pipe, {"svm__C": [1.0, 10.0]}, cv=GroupKFold(3))
+    again = GridSearchCV(pipe, {"clf__C": [1.0, 10.0]}, cv=GroupKFold(3))
     again.fit(X, y, groups=groups)
     assert count_decompositions == []
     np.testing.assert_array_equal(
@@ -188,7 +188,7 @@ def test_memory_decomposes_each_recording_once_across_folds_and_searches(
     # the same results as without a cache
     plain = GridSearchCV(
         make_recommended_pipeline(fs=1000, random_state=0),
-        {"svm__C": [1.0, 10.0]},
+        {"clf__C": [1.0, 10.0]},
         cv=GroupKFold(3),
     ).fit(X, y, groups=groups)
     np.testing.assert_array_equal(

@@ -54,16 +54,16 @@ def test_end_to_end_pipeline_with_and_without_hht(semg_with_groups, hht_matrices
     raw = make_end_to_end_pipeline(
         hht=True, fs=1000.0, hht_params=HHT, random_state=0, **NET
     )
-    assert [name for name, _ in raw.steps] == ["hht", "net"]
+    assert [name for name, _ in raw.steps] == ["hht", "clf"]
     assert raw.named_steps["hht"].get_params()["n_freq_bins"] == 16
     raw.fit(X, y)
-    net = raw.named_steps["net"]
+    net = raw.named_steps["clf"]
     assert isinstance(net, HHTCNNClassifier)
     assert net.input_shape_ == (2, 16, 16)  # channels, frequency rows, time bins
     assert len(net.history) == NET["max_epochs"]
 
     pre = make_end_to_end_pipeline(hht=False, random_state=0, **NET)
-    assert [name for name, _ in pre.steps] == ["net"]
+    assert [name for name, _ in pre.steps] == ["clf"]
     pre.fit(M, y)
     # the HHT step is stateless (per-matrix normalisation): the same network
     np.testing.assert_array_equal(raw.predict_proba(X), pre.predict_proba(M))

@@ -84,7 +84,7 @@ def max_threads_per_worker(n_jobs):
 
 def test_steps_and_reference_defaults():
     pipe = make_cnn_svm_pipeline()
-    assert [name for name, _ in pipe.steps] == ["hht", "cnn", "scale", "svm"]
+    assert [name for name, _ in pipe.steps] == ["hht", "cnn", "scale", "clf"]
     hht, cnn, scale, svm = (step for _, step in pipe.steps)
     assert isinstance(hht, HHTTransformer) and hht.fs == 1000.0
     assert (hht.n_freq_bins, hht.n_time_bins, hht.max_imf) == (256, 256, 10)
@@ -117,10 +117,10 @@ def test_parameters_reach_their_steps():
     assert params["cnn__base_channels"] == 8 and params["cnn__num_layers"] == 2
     assert params["cnn__pooling"] == "time" and params["cnn__device"] == "auto"
     assert params["cnn__batch_size"] == 2 and params["cnn__random_state"] == 3
-    assert params["svm__C"] == 1.0 and params["svm__gamma"] == 0.1
-    assert params["svm__random_state"] == 3
+    assert params["clf__C"] == 1.0 and params["clf__gamma"] == 0.1
+    assert params["clf__random_state"] == 3
     no_hht = make_cnn_svm_pipeline(hht=False)
-    assert [name for name, _ in no_hht.steps] == ["cnn", "scale", "svm"]
+    assert [name for name, _ in no_hht.steps] == ["cnn", "scale", "clf"]
 
 
 # -- fit, predict, predict_proba, score ---------------------------------------
@@ -146,7 +146,7 @@ def test_fit_predict_proba_score_with_string_labels(recordings, fitted):
     # layers; the probabilities from the SVC's calibrator, columns in classes_
     features = fitted[:-1].transform(X)
     assert features.shape == (18, 8) and features.dtype == np.float32
-    svm = fitted.named_steps["svm"]
+    svm = fitted.named_steps["clf"]
     assert_array_equal(svm.calibrator_.classes_, fitted.classes_)
     assert_array_equal(proba, svm.calibrator_.predict_proba(features))
     assert_array_equal(pred, svm.classes_[decision.argmax(axis=1)])
@@ -195,7 +195,7 @@ def test_subject_wise_cross_val_score_same_for_any_n_jobs(recordings):
 def test_grid_search_over_svm_cnn_and_hht(recordings):
     X, y, groups = recordings
     grid = {
-        "svm__C": [1.0, 10.0],
+        "clf__C": [1.0, 10.0],
         "cnn__base_channels": [4, 8],
         "hht__n_freq_bins": [32, 48],
     }
@@ -251,10 +251,10 @@ def test_clone_and_set_params(recordings, fitted):
     for key, value in fitted.get_params().items():
         if not hasattr(value, "get_params") and key != "steps":
             assert fresh.get_params()[key] == value, key
-    fresh.set_params(cnn__base_channels=8, hht__n_freq_bins=48, svm__C=1.0)
+    fresh.set_params(cnn__base_channels=8, hht__n_freq_bins=48, clf__C=1.0)
     assert fresh.named_steps["cnn"].base_channels == 8
     assert fresh.named_steps["hht"].n_freq_bins == 48
-    assert fresh.named_steps["svm"].C == 1.0
+    assert fresh.named_steps["clf"].C == 1.0
     # the original is untouched by changes to its clone
     assert fitted.named_steps["cnn"].base_channels == 4
     fresh.fit(X, y)
@@ -271,7 +271,7 @@ def test_joblib_round_trip(tmp_path, recordings, fitted):
     path = tmp_path / "method1.joblib"
     joblib.dump(fitted, path)
     loaded = joblib.load(path)
-    assert [name for name, _ in loaded.steps] == ["hht", "cnn", "scale", "svm"]
+    assert [name for name, _ in loaded.steps] == ["hht", "cnn", "scale", "clf"]
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         assert_array_equal(loaded.predict(X), fitted.predict(X))

@@ -90,7 +90,7 @@ def test_end_to_end_cnn_recognises_movements_of_unseen_subjects():
     accuracy = pipe.score(X[test], y[test])
     elapsed = time.perf_counter() - start
     print(f"test accuracy on 4 unseen subjects: {accuracy:.3f} ({elapsed:.0f} s)")
-    net = pipe.named_steps["net"]
+    net = pipe.named_steps["clf"]
     assert net.input_shape_ == (2, 32, 32)
     assert net.history[-1, "train_acc"] > 0.5  # it fits its training subjects
     assert accuracy >= BOUND, f"{accuracy:.3f} is not significantly above chance"

@@ -107,7 +107,7 @@ def test_per_subject_pipelines_route_groups_as_in_the_docs():
             per_subject=True,
             random_state=0,
         )
-        assert [name for name, _ in m1.steps] == ["hht", "cnn", "subject", "svm"]
+        assert [name for name, _ in m1.steps] == ["hht", "cnn", "subject", "clf"]
         m1.fit(X_train, y[train], groups=g[train])
         assert m1.predict(X_test, groups=g[test]).shape == (test.sum(),)
     # without routing, the missing groups are a clear error
