@@ -9,6 +9,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from ..hht._spectrum import compress
 from ..utils._base import channel_names
+from ..utils._batches import is_lazy_array, row_batches
 from ..utils._sklearn import Hidden, Interval, StrOptions, _fit_context
 from ..utils.validation import check_hht_matrices
 
@@ -134,6 +135,23 @@ class MarginalSpectrum(TransformerMixin, BaseEstimator):
             )
         return marginal.reshape(len(marginal), -1)
 
+    def _check(self, X):
+        return check_hht_matrices(
+            X,
+            estimator_name=type(self).__name__,
+            dtype=(np.float64, np.float32),
+            non_negative=True,
+        )
+
+    def _batches(self, X):
+        """``X`` as checked (n, C, F, T) arrays: one, or one per chunk of rows
+        of a Zarr or Dask array (never loaded whole)."""
+        if is_lazy_array(X):
+            return [self._check(batch) for batch in row_batches(X)] or [
+                self._check(X[:0])
+            ]
+        return [self._check(X)]
+
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y=None):
         """Learn the scale of the training spectra.
@@ -141,7 +159,8 @@ class MarginalSpectrum(TransformerMixin, BaseEstimator):
         Parameters
         ----------
         X : array-like of shape (n, F, T) or (n, C, F, T)
-            HHT matrices.
+            HHT matrices; a Zarr or Dask array is read a chunk of rows at a
+            time.
         y : None
             Ignored.
 
@@ -150,15 +169,13 @@ class MarginalSpectrum(TransformerMixin, BaseEstimator):
         self : MarginalSpectrum
             Fitted transformer.
         """
-        M = check_hht_matrices(
-            X,
-            estimator_name=type(self).__name__,
-            dtype=(np.float64, np.float32),
-            non_negative=True,
-        )
-        self.input_shape_ = M.shape[1:]
-        self.n_features_in_ = int(np.prod(M.shape[1:]))
-        bands = self._bands(M)
+        shape, parts = None, []
+        for M in self._batches(X):
+            shape = M.shape[1:]
+            parts.append(self._bands(M))
+        bands = np.concatenate(parts)
+        self.input_shape_ = shape
+        self.n_features_in_ = int(np.prod(shape))
         positive = bands[bands > 0]
         self.scale_ = float(np.median(positive)) if positive.size else 1.0
         return self
@@ -169,7 +186,8 @@ class MarginalSpectrum(TransformerMixin, BaseEstimator):
         Parameters
         ----------
         X : array-like of shape (n, F, T) or (n, C, F, T)
-            HHT matrices shaped as at ``fit``.
+            HHT matrices shaped as at ``fit``; a Zarr or Dask array is read a
+            chunk of rows at a time.
 
         Returns
         -------
@@ -177,20 +195,18 @@ class MarginalSpectrum(TransformerMixin, BaseEstimator):
             Channel 0's bands first, lowest frequency first.
         """
         check_is_fitted(self)
-        M = check_hht_matrices(
-            X,
-            estimator_name=type(self).__name__,
-            dtype=(np.float64, np.float32),
-            non_negative=True,
-        )
-        if M.shape[1:] != tuple(self.input_shape_):
-            raise ValueError(
-                f"X has {int(np.prod(M.shape[1:]))} features, but "
-                f"{type(self).__name__} is expecting {self.n_features_in_} features "
-                f"as input (matrices {tuple(self.input_shape_)}, got {M.shape[1:]})."
-            )
         compression, log_floor = self._compression()
-        return compress(self._bands(M) / self.scale_, compression, log_floor)
+        out = []
+        for M in self._batches(X):
+            if M.shape[1:] != tuple(self.input_shape_):
+                raise ValueError(
+                    f"X has {int(np.prod(M.shape[1:]))} features, but "
+                    f"{type(self).__name__} is expecting {self.n_features_in_} "
+                    f"features as input (matrices {tuple(self.input_shape_)}, got "
+                    f"{M.shape[1:]})."
+                )
+            out.append(compress(self._bands(M) / self.scale_, compression, log_floor))
+        return np.concatenate(out)
 
     def get_feature_names_out(self, input_features=None):
         """Names of the output columns, ``"{channel}_marginal{band}"``.

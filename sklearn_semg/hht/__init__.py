@@ -19,6 +19,7 @@ recording once in total, in this process and in others. Entries are plain
 from ._decomposition import Decomposition, EMDDecomposer, is_decomposed
 from ._emd import BACKENDS, EMD_METHODS, decompose
 from ._spectrum import hilbert_spectrum, instantaneous_amplitude_frequency
+from ._store import HHTStore, build_hht_store, open_hht_store
 from ._transformer import HHTTransformer
 
 __all__ = [
@@ -26,9 +27,12 @@ __all__ = [
     "EMD_METHODS",
     "Decomposition",
     "EMDDecomposer",
+    "HHTStore",
     "HHTTransformer",
+    "build_hht_store",
     "decompose",
     "hilbert_spectrum",
     "instantaneous_amplitude_frequency",
     "is_decomposed",
+    "open_hht_store",
 ]

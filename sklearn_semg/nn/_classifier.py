@@ -9,14 +9,8 @@ from numbers import Integral, Real
 import numpy as np
 import torch
 from sklearn import get_config
-from sklearn.base import _fit_context
 from sklearn.preprocessing import LabelEncoder
 from sklearn.utils import check_random_state
-from sklearn.utils._param_validation import (
-    Interval,
-    StrOptions,
-    validate_parameter_constraints,
-)
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_array, check_is_fitted, column_or_1d
 from skorch import NeuralNetClassifier
@@ -26,6 +20,13 @@ from skorch.history import History
 from skorch.utils import to_device, to_numpy, to_tensor
 from torch.utils.data import DataLoader
 
+from ..utils._batches import chunk_rows, is_lazy_array, row_batches
+from ..utils._sklearn import (
+    Interval,
+    StrOptions,
+    _fit_context,
+    validate_parameter_constraints,
+)
 from ..utils._validation import check_label_types
 from ._augment import AugmentedDataset, augment_params
 from ._callbacks import (
@@ -579,6 +580,12 @@ class HHTCNNClassifier(NeuralNetClassifier):
 
     # -- data ---------------------------------------------------------------
     def _check_X(self, X, reset):
+        if is_lazy_array(X):  # on disk or Dask: read a chunk of rows at a time
+            return _LazyMatrices(
+                X,
+                estimator_name=type(self).__name__,
+                expected_shape=None if reset else self.input_shape_,
+            )
         X = check_image_batch(
             X,
             estimator_name=type(self).__name__,
@@ -950,3 +957,61 @@ def _optimizer_state(saved):
     state = _tree_to_torch(saved)
     state["state"] = {int(key): value for key, value in state["state"].items()}
     return state
+
+
+class _LazyMatrices:
+    """Matrices of a Zarr or Dask array, as the ``X`` of a skorch Dataset.
+
+    Item ``i`` is read with the chunk of rows that holds it; that chunk is
+    checked (:func:`check_image_batch`) and kept until an item outside it is
+    asked for, so the sequential batches of training (unshuffled) and of
+    prediction read every chunk once, and memory holds one chunk.
+    """
+
+    def __init__(self, X, *, estimator_name, expected_shape=None):
+        self.X = X
+        self.estimator_name = estimator_name
+        first = next(row_batches(X, rows=1), None)
+        if first is None:
+            first = check_image_batch(
+                X[:0], estimator_name=estimator_name, expected_shape=expected_shape
+            )
+        else:
+            first = check_image_batch(
+                first, estimator_name=estimator_name, expected_shape=expected_shape
+            )
+        self.shape = (int(X.shape[0]), *first.shape[1:])
+        self.expected_shape = self.shape[1:]
+        self._step = chunk_rows(X)
+        self._start, self._chunk = 0, first[:0]
+
+    def __len__(self):
+        return self.shape[0]
+
+    def _load(self, i):
+        start = (i // self._step) * self._step
+        batch = next(row_batches(self.X[start : start + self._step], rows=self._step))
+        self._chunk = np.require(
+            check_image_batch(
+                batch,
+                estimator_name=self.estimator_name,
+                expected_shape=self.expected_shape,
+            ),
+            requirements=["C", "W"],
+        )
+        self._start = start
+
+    def __getitem__(self, i):
+        if isinstance(i, (int, np.integer)):
+            i = int(i) + (len(self) if i < 0 else 0)
+            if not self._start <= i < self._start + len(self._chunk):
+                self._load(i)
+            return self._chunk[i - self._start]
+        indices = np.arange(len(self))[i]
+        return np.stack([self[int(j)] for j in indices])
+
+    def __getstate__(self):
+        # worker processes read their own chunks
+        state = dict(self.__dict__)
+        state["_start"], state["_chunk"] = 0, self._chunk[:0]
+        return state

@@ -29,7 +29,7 @@ def is_lazy_array(X):
     )
 
 
-def _chunk_rows(X):
+def chunk_rows(X):
     chunks = getattr(X, "chunks", None)
     if not chunks:
         return DEFAULT_ROWS
@@ -42,7 +42,7 @@ def _chunk_rows(X):
 def row_batches(X, rows=None):
     """Yield ``X[start:stop]`` as numpy arrays, ``rows`` rows at a time (by
     default the array's own chunk of rows, so each chunk is read once)."""
-    step = rows or _chunk_rows(X)
+    step = rows or chunk_rows(X)
     for start in range(0, int(X.shape[0]), step):
         batch = X[start : start + step]
         if hasattr(batch, "compute"):  # a Dask array

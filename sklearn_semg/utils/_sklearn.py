@@ -13,6 +13,7 @@ from sklearn.utils._param_validation import (
     Hidden,
     Interval,
     StrOptions,
+    validate_parameter_constraints,
     validate_params,
 )
 
@@ -23,5 +24,6 @@ __all__ = [
     "StrOptions",
     "_fit_context",
     "_is_constant_feature",
+    "validate_parameter_constraints",
     "validate_params",
 ]

@@ -1,0 +1,234 @@
+"""The on-disk HHT store (Zarr) and the estimators that read it batch by batch."""
+
+import os
+import subprocess
+import sys
+import textwrap
+
+import numpy as np
+import pytest
+
+from sklearn_semg import CNNFeatureExtractor, HHTTransformer, MarginalSpectrum
+from sklearn_semg.datasets import load_movements
+from sklearn_semg.hht import build_hht_store, open_hht_store
+
+zarr = pytest.importorskip("zarr")
+
+#: Small matrices: the store's behaviour does not depend on their size.
+HHT = dict(n_freq_bins=16, n_time_bins=16, max_imf=6)
+
+
+@pytest.fixture(scope="module")
+def movements():
+    """25 real MioTracker recordings (central 512 samples), 5 per movement."""
+    bunch = load_movements()
+    target = np.asarray(bunch.target)
+    rows = np.concatenate([np.flatnonzero(target == c)[:5] for c in np.unique(target)])
+    X = np.stack([bunch.data[i][:, 500:1012] for i in rows])
+    return X, target[rows], np.asarray(bunch.groups)[rows], bunch.fs
+
+
+@pytest.fixture(scope="module")
+def reference(movements):
+    X, _, _, fs = movements
+    return HHTTransformer(fs=fs, **HHT).fit_transform(X)
+
+
+def _hht(fs):
+    return HHTTransformer(fs=fs, **HHT)
+
+
+def test_build_and_open(tmp_path, movements, reference):
+    X, y, groups, fs = movements
+    store = build_hht_store(
+        X, tmp_path / "s.zarr", transformer=_hht(fs), labels=y, groups=groups,
+        chunk_size=7,
+    )  # fmt: skip
+    assert store.complete and store.missing_chunks == []
+    assert store.X.shape == reference.shape and store.X.dtype == np.float32
+    np.testing.assert_array_equal(np.asarray(store.X[:]), reference)
+    assert store.y.tolist() == y.tolist()
+    assert store.groups.tolist() == [str(g) for g in groups]
+    assert store.names[:2].tolist() == ["recording_0", "recording_1"]
+    assert store.settings["n_freq_bins"] == 16 and store.chunk_size == 7
+    again = open_hht_store(tmp_path / "s.zarr")
+    np.testing.assert_array_equal(np.asarray(again.X[10:12]), reference[10:12])
+
+
+def test_a_stream_of_unknown_length(tmp_path, movements, reference):
+    X, _, _, fs = movements
+    store = build_hht_store(
+        (x for x in X), tmp_path / "s.zarr", transformer=_hht(fs), chunk_size=8
+    )
+    np.testing.assert_array_equal(np.asarray(store.X[:]), reference)
+    assert store.names[-1] == f"recording_{len(X) - 1}"
+
+
+def test_a_killed_build_resumes_without_recomputing(tmp_path, movements, reference):
+    """A build killed (SIGKILL) in its third chunk is finished by a second
+    run, which computes only the chunks that the first did not mark done."""
+    X, y, _, fs = movements
+    np.save(tmp_path / "X.npy", X)
+    path = tmp_path / "s.zarr"
+    script = textwrap.dedent(
+        f"""
+        import os, signal
+        import numpy as np
+        from sklearn_semg import HHTTransformer
+        from sklearn_semg.hht import build_hht_store
+
+        X = np.load({str(tmp_path / "X.npy")!r})
+
+        class Killer(HHTTransformer):
+            calls = 0
+
+            def transform(self, X):
+                Killer.calls += 1
+                if Killer.calls == 3:  # in the third chunk, before its write
+                    os.kill(os.getpid(), signal.SIGKILL)
+                return super().transform(X)
+
+        build_hht_store(X, {str(path)!r}, transformer=Killer(fs={fs}, **{HHT!r}),
+                        chunk_size=5, labels={y.tolist()!r})
+        """
+    )
+    proc = subprocess.run([sys.executable, "-c", script], capture_output=True)
+    assert proc.returncode == -9, proc.stderr.decode()[-2000:]
+    with pytest.raises(ValueError, match=r"is incomplete: chunks \[2, 3, 4\]"):
+        open_hht_store(path)
+    partial = open_hht_store(path, allow_incomplete=True)
+    assert partial.missing_chunks == [2, 3, 4]
+
+    computed = []
+
+    class Counting(HHTTransformer):
+        def transform(self, X):
+            computed.append(len(X))
+            return super().transform(X)
+
+    store = build_hht_store(
+        X, path, transformer=Counting(fs=fs, **HHT), chunk_size=5, labels=y
+    )
+    assert computed == [5, 5, 5]  # chunks 2, 3 and 4 only
+    np.testing.assert_array_equal(np.asarray(store.X[:]), reference)
+    assert store.y.tolist() == y.tolist()
+
+
+def test_a_half_written_chunk_never_reads_as_valid(tmp_path, movements, reference):
+    X, _, _, fs = movements
+    path = tmp_path / "s.zarr"
+    build_hht_store(X, path, transformer=_hht(fs), chunk_size=5)
+    # what a kill in the middle of writing chunk 1 leaves: some rows written,
+    # the done flag not set
+    group = zarr.open_group(os.fspath(path), mode="r+")
+    group["hht"][5:7] = -1.0
+    group["done"][1] = False
+    group.attrs["complete"] = False
+    with pytest.raises(ValueError, match=r"incomplete: chunks \[1\]"):
+        open_hht_store(path)
+    store = build_hht_store(X, path, transformer=_hht(fs), chunk_size=5)
+    np.testing.assert_array_equal(np.asarray(store.X[:]), reference)
+
+
+def test_clear_errors(tmp_path, movements):
+    X, y, _, fs = movements
+    path = tmp_path / "s.zarr"
+    store = build_hht_store(X, path, transformer=_hht(fs), chunk_size=8)
+    with pytest.raises(ValueError, match=r"has no labels; build it with .*labels=y"):
+        store.y  # noqa: B018
+    # other settings at the same path: refused, nothing changed
+    with pytest.raises(ValueError, match="built with other settings"):
+        build_hht_store(X, path, transformer=HHTTransformer(fs=fs, n_freq_bins=8))
+    assert open_hht_store(path).X.shape[2] == 16
+    with pytest.raises(ValueError, match=r"labels must be 1-D with one value .*\(25\)"):
+        build_hht_store(X, tmp_path / "t.zarr", transformer=_hht(fs), labels=y[:3])
+    with pytest.raises(ValueError, match="normalize='global' learns a scale"):
+        build_hht_store(X, tmp_path / "u.zarr", transformer=_hht(fs).set_params(
+            normalize="global"))  # fmt: skip
+    # a store whose matrices have the wrong shape, or labels of the wrong length
+    group = zarr.open_group(os.fspath(path), mode="r+")
+    group.create_array("labels", shape=(3,), dtype=str)
+    with pytest.raises(ValueError, match=r"has 3 labels for 25 matrices"):
+        open_hht_store(path)
+    flat = zarr.open_group(os.fspath(tmp_path / "flat.zarr"), mode="w")
+    flat.attrs.update(
+        {"format": "sklearn-semg-hht-store", "version": 1, "chunk_size": 4}
+    )
+    flat.create_array("hht", shape=(4, 16), dtype="float32")
+    with pytest.raises(ValueError, match=r"no matrices of shape \(n, C, F, T\)"):
+        open_hht_store(tmp_path / "flat.zarr")
+    (tmp_path / "plain").mkdir()
+    with pytest.raises(ValueError, match="'.*plain' is not an HHT store"):
+        open_hht_store(tmp_path / "plain")
+    with pytest.raises(FileNotFoundError, match="HHT store not found"):
+        open_hht_store(tmp_path / "nowhere.zarr")
+
+
+def test_transformers_read_the_store_batch_by_batch(tmp_path, movements, reference):
+    """CNNFeatureExtractor and MarginalSpectrum give the same output on the
+    store as on the matrices in memory, reading one chunk at a time."""
+    X, _, _, fs = movements
+    store = build_hht_store(X, tmp_path / "s.zarr", transformer=_hht(fs), chunk_size=5)
+
+    reads = []
+
+    class Recorded:
+        """The store's X, recording the rows of every read."""
+
+        shape, dtype, chunks = store.X.shape, store.X.dtype, store.X.chunks
+
+        def __len__(self):
+            return self.shape[0]
+
+        def __getitem__(self, key):
+            reads.append((key.start, key.stop))
+            return store.X[key]
+
+    cnn = CNNFeatureExtractor(base_channels=4, num_layers=2, random_state=0)
+    expected = cnn.fit(reference).transform(reference)
+    np.testing.assert_allclose(cnn.transform(Recorded()), expected, rtol=1e-6)
+    assert max(stop - start for start, stop in reads) == 5  # one chunk at a time
+    assert (
+        CNNFeatureExtractor(base_channels=4, num_layers=2, random_state=0)
+        .fit(store.X)
+        .input_shape_
+        == reference.shape[1:]
+    )
+
+    reads.clear()
+    marginal = MarginalSpectrum(n_bands=4).fit(reference)
+    lazy = MarginalSpectrum(n_bands=4).fit(Recorded())
+    assert lazy.scale_ == pytest.approx(marginal.scale_, rel=1e-6)
+    np.testing.assert_allclose(
+        lazy.transform(store.X), marginal.transform(reference), rtol=1e-6
+    )
+    assert max(stop - start for start, stop in reads) == 5
+
+
+def test_method_1_and_method_2_train_and_predict_from_the_store(
+    tmp_path, movements, reference
+):
+    from sklearn_semg import HHTCNNClassifier, make_cnn_svm_pipeline
+
+    X, y, _, fs = movements
+    store = build_hht_store(
+        X, tmp_path / "s.zarr", transformer=_hht(fs), chunk_size=6, labels=y
+    )
+    method1 = make_cnn_svm_pipeline(hht=False, base_channels=4, num_layers=2,
+                                    random_state=0)  # fmt: skip
+    on_store = method1.fit(store.X, store.y).predict_proba(store.X)
+    in_memory = method1.fit(reference, y).predict_proba(reference)
+    np.testing.assert_allclose(on_store, in_memory, rtol=1e-5, atol=1e-6)
+
+    net = dict(module__base_channels=4, module__num_layers=2, max_epochs=2,
+               verbose=0, random_state=0)  # fmt: skip
+    from_store = HHTCNNClassifier(**net).fit(store.X, store.y)
+    from_memory = HHTCNNClassifier(**net).fit(reference, y)
+    np.testing.assert_allclose(
+        from_store.predict_proba(store.X), from_memory.predict_proba(reference),
+        rtol=1e-5, atol=1e-6,
+    )  # fmt: skip
+    assert (
+        from_store.predict(store.X).tolist() == from_memory.predict(reference).tolist()
+    )
+    assert len(from_store.history) == 2
