@@ -232,3 +232,45 @@ def test_method_1_and_method_2_train_and_predict_from_the_store(
         from_store.predict(store.X).tolist() == from_memory.predict(reference).tolist()
     )
     assert len(from_store.history) == 2
+
+
+def test_every_shipped_pipeline_predicts_on_disk_arrays_in_order(tmp_path, movements):
+    """predict_in_batches gives each pipeline's own predictions, in order,
+    from a Zarr array of raw recordings (the recommended pipeline and the
+    methods with their HHT step) or from a store of matrices (the methods
+    without it)."""
+    from sklearn_semg import (
+        make_cnn_svm_pipeline,
+        make_end_to_end_pipeline,
+        make_recommended_pipeline,
+    )
+    from sklearn_semg.utils import predict_in_batches
+
+    X, y, _, fs = movements
+    raw = zarr.open_array(
+        tmp_path / "raw.zarr", mode="w", shape=X.shape, chunks=(4, *X.shape[1:]),
+        dtype="float64",
+    )  # fmt: skip
+    raw[:] = X
+    store = build_hht_store(X, tmp_path / "s.zarr", transformer=_hht(fs), chunk_size=4)
+    net = dict(module__base_channels=4, module__num_layers=2, max_epochs=1,
+               verbose=0, random_state=0, train_split=None)  # fmt: skip
+    cnn = dict(base_channels=4, num_layers=2, random_state=0)
+    cases = [
+        (make_recommended_pipeline(fs=fs, n_freq_bins=16, random_state=0), X, raw),
+        (make_cnn_svm_pipeline(fs=fs, hht_params=HHT, **cnn), X, raw),
+        (make_cnn_svm_pipeline(hht=False, **cnn), store.X[:], store.X),
+        (make_end_to_end_pipeline(hht=False, **net), store.X[:], store.X),
+        (make_end_to_end_pipeline(fs=fs, hht_params=HHT, **net), X, raw),
+    ]
+    for pipe, in_memory, on_disk in cases:
+        pipe.fit(in_memory, y)
+        np.testing.assert_array_equal(
+            predict_in_batches(pipe, on_disk), pipe.predict(in_memory)
+        )
+        np.testing.assert_allclose(
+            predict_in_batches(pipe, on_disk, method="predict_proba"),
+            pipe.predict_proba(in_memory),
+            rtol=1e-5,
+            atol=1e-6,
+        )

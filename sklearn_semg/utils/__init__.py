@@ -5,6 +5,7 @@ kind of input (recordings, HHT matrices, frequency bands); its functions are
 exported here too.
 """
 
+from ._batches import predict_in_batches
 from ._validation import MIN_N_TIMES
 from .validation import (
     SEMG_BAND,
@@ -20,5 +21,6 @@ __all__ = [
     "check_freq_range",
     "check_hht_matrices",
     "check_recordings",
+    "predict_in_batches",
     "semg_band",
 ]

@@ -8,7 +8,7 @@ the order of the rows.
 
 import numpy as np
 
-__all__ = ["is_lazy_array", "row_batches"]
+__all__ = ["is_lazy_array", "predict_in_batches", "row_batches"]
 
 #: Rows read at a time from an array without chunks of its own.
 DEFAULT_ROWS = 256
@@ -48,3 +48,58 @@ def row_batches(X, rows=None):
         if hasattr(batch, "compute"):  # a Dask array
             batch = batch.compute()
         yield np.asarray(batch)
+
+
+def predict_in_batches(estimator, X, *, method="predict", rows=None, **params):
+    """``estimator.<method>`` over ``X``, one batch of rows at a time.
+
+    For any fitted estimator or pipeline, including those that start from raw
+    recordings (whose intermediate matrices would not fit in memory for the
+    whole of ``X``): each batch goes through every step, and only the outputs
+    are kept, in the order of the rows.
+
+    Parameters
+    ----------
+    estimator : fitted estimator
+        A classifier, pipeline or transformer.
+    X : array-like, Zarr or Dask array
+        Recordings or matrices, read ``rows`` at a time (by default the
+        array's own chunk of rows, or 256).
+    method : str, default="predict"
+        The method to call: ``"predict"``, ``"predict_proba"``,
+        ``"decision_function"``, ``"transform"``...
+    rows : int or None, default=None
+        Rows per batch.
+    **params
+        Passed to every call (e.g. ``groups`` with metadata routing: give
+        them for the whole of ``X``; each batch gets its own rows).
+
+    Returns
+    -------
+    output : ndarray
+        The outputs of the batches, concatenated.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> from sklearn_semg.utils import predict_in_batches
+    >>> X, y = np.arange(20.0).reshape(10, 2), np.arange(10) % 2
+    >>> model = LogisticRegression().fit(X, y)
+    >>> bool(np.all(predict_in_batches(model, X, rows=3) == model.predict(X)))
+    True
+    """
+    call = getattr(estimator, method)
+    n = int(X.shape[0]) if hasattr(X, "shape") else len(X)
+    step = rows or chunk_rows(X)
+    outputs = []
+    for start in range(0, n, step):
+        batch = X[start : start + step]
+        if hasattr(batch, "compute"):
+            batch = batch.compute()
+        batch_params = {
+            key: np.asarray(value)[start : start + step]
+            for key, value in params.items()
+        }
+        outputs.append(np.asarray(call(batch, **batch_params)))
+    return np.concatenate(outputs)
