@@ -233,6 +233,25 @@ def test_method_1_and_method_2_train_and_predict_from_the_store(
     )
     assert len(from_store.history) == 2
 
+    # training reads the store one chunk of rows at a time, each chunk once
+    # per epoch: bounded memory
+    reads = []
+
+    class Recorded:
+        shape, dtype, chunks = store.X.shape, store.X.dtype, store.X.chunks
+
+        def __len__(self):
+            return self.shape[0]
+
+        def __getitem__(self, key):
+            reads.append((key.start, key.stop))
+            return store.X[key]
+
+    HHTCNNClassifier(**{**net, "train_split": None}).fit(Recorded(), store.y)
+    assert max(stop - start for start, stop in reads) == 6
+    n_chunks = -(-len(y) // 6)
+    assert len(reads) <= 2 * n_chunks + 1  # + the first row, read for its shape
+
 
 def test_every_shipped_pipeline_predicts_on_disk_arrays_in_order(tmp_path, movements):
     """predict_in_batches gives each pipeline's own predictions, in order,
