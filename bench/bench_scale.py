@@ -15,6 +15,9 @@ chunk at a time from a per-chunk seed), HHT matrices of ``--grid`` x
      and matrices in memory at a time), then method 1 reading the store a
      chunk at a time (CNN features batch by batch; the features are small).
 
+   - ``store-m2`` (sizes ``--method2-sizes``): the store, then one epoch of
+     method 2 (``HHTCNNClassifier``, the reference network) trained from it.
+
    Prints the peak resident memory of the whole process tree (the process
    and its 2 joblib workers, sampled every 0.1 s), wall and CPU time of the
    HHT and of method 1 (user + sys of the main process; the workers' CPU
@@ -118,6 +121,17 @@ def run_mode(mode, n, grid, base_channels, folder):
         M = hht.fit_transform(X)
         wall1, cpu1 = _times()
         _method1(base_channels).fit(M, y)
+    elif mode == "store-m2":
+        labels = np.array([label for _, label in recordings(n)])
+        store = build_hht_store(
+            (x for x, _ in recordings(n)), os.path.join(folder, f"m2_{n}.zarr"),
+            transformer=hht, labels=labels, chunk_size=CHUNK, progress=False,
+        )  # fmt: skip
+        wall1, cpu1 = _times()
+        from sklearn_semg import HHTCNNClassifier
+
+        HHTCNNClassifier(max_epochs=1, train_split=None, verbose=0,
+                         random_state=0).fit(store.X, store.y)  # fmt: skip
     else:
         labels = np.array([label for _, label in recordings(n)])  # cheap: synthetic
         store = build_hht_store(
@@ -134,14 +148,14 @@ def run_mode(mode, n, grid, base_channels, folder):
     }))  # fmt: skip
 
 
-def memory_table(sizes, max_in_memory, grid, base_channels):
-    print(f"\n## 1. Peak RSS against N ({grid}x{grid} matrices, 2 channels, 2 s)")
+def memory_table(sizes, max_in_memory, grid, base_channels, modes=("memory", "store")):
+    print(f"\n## Peak RSS against N ({grid}x{grid} matrices, 2 channels, 2 s)")
     print(f"{'mode':<8}{'N':>7}{'peak RSS MiB':>14}{'HHT rec/s':>11}"
-          f"{'HHT wall/CPU s':>18}{'method 1 wall/CPU s':>22}")  # fmt: skip
+          f"{'HHT wall/CPU s':>18}{'method wall/CPU s':>22}")  # fmt: skip
     rows = []
     with tempfile.TemporaryDirectory() as folder:
         for n in sizes:
-            for mode in ("memory", "store"):
+            for mode in modes:
                 if mode == "memory" and n > max_in_memory:
                     continue
                 proc = subprocess.run(
@@ -158,7 +172,7 @@ def memory_table(sizes, max_in_memory, grid, base_channels):
                       f"{n / r['hht_wall']:>11.1f}"
                       f"{r['hht_wall']:>10.0f} /{r['hht_cpu']:>6.0f}"
                       f"{r['m1_wall']:>14.0f} /{r['m1_cpu']:>6.0f}", flush=True)  # fmt: skip
-    for mode in ("memory", "store"):
+    for mode in modes:
         points = [(r["n"], r["peak_mib"]) for r in rows if r["mode"] == mode]
         if len(points) >= 2:
             slope = np.polyfit(*np.array(points).T, 1)[0] * 1000
@@ -215,10 +229,18 @@ def main():
     parser.add_argument("--base-channels", type=int, default=64)
     parser.add_argument("--cluster-n", type=int, default=1000)
     parser.add_argument("--repeats", type=int, default=3)
-    parser.add_argument("--skip", nargs="*", default=[], choices=["memory", "cluster"])
+    parser.add_argument("--method2-sizes", type=int, nargs="*", default=[1000, 2000])
+    parser.add_argument(
+        "--skip", nargs="*", default=[], choices=["memory", "method2", "cluster"]
+    )
     args = parser.parse_args()
     if "memory" not in args.skip:
         memory_table(args.sizes, args.max_in_memory, args.grid, args.base_channels)
+    if "method2" not in args.skip and args.method2_sizes:
+        print("\nmethod 2: one epoch of HHTCNNClassifier (reference network) "
+              "trained from the store")  # fmt: skip
+        memory_table(args.method2_sizes, 0, args.grid, args.base_channels,
+                     modes=("store-m2",))  # fmt: skip
     if "cluster" not in args.skip:
         cluster_table(args.cluster_n, args.grid, args.repeats)
 
