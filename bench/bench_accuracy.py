@@ -33,21 +33,19 @@ Every pipeline is a plain scikit-learn pipeline on the raw recordings, fitted
 fold by fold; they share one cache (``memory``, a temporary folder or
 ``--cache-dir``), so each recording is decomposed once for all of them.
 
-    python bench/bench_accuracy.py [--tasks mio biopac biceps] [--skip-e2e]
-                                   [--cache-dir DIR]
+    python bench/bench_accuracy.py [--tasks mio biopac biceps]
+                                   [--skip-end-to-end] [--cache-dir DIR]
 """
 
 import argparse
 import os
 import sys
 import tempfile
-import time
 import warnings
 from pathlib import Path
 
 import numpy as np
 import sklearn
-from sklearn.metrics import accuracy_score, balanced_accuracy_score
 from sklearn.model_selection import GridSearchCV, GroupKFold
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
@@ -64,6 +62,7 @@ from sklearn_semg import (
     make_recommended_pipeline,
 )
 from sklearn_semg.datasets import load_biceps_fatigue, load_muscletracker
+from sklearn_semg.evaluation import evaluate_pipeline
 
 SHARED = Path(
     os.environ.get(
@@ -97,42 +96,30 @@ def tuned(pipe, groups_key="svc__C", grid=None):
     return GridSearchCV(pipe, {groups_key: grid or C_GRID}, cv=GroupKFold(3))
 
 
-def evaluate(model, X, y, groups, outer, per_subject=False, subjects=None):
-    """Outer CV by hand, so that inner searches get the groups.
+def evaluate(model, X, y, groups, outer, per_subject=False):
+    """The outer CV (sklearn_semg.evaluation, on cross_validate): accuracy
+    over all out-of-fold predictions, the spread of the fold accuracies,
+    balanced accuracy, median fit time.
 
-    ``subjects`` (one per recording) reach a per-subject model through
-    metadata routing, in its inner search too; ``groups`` define the outer
-    and inner folds.
+    Metadata routing is on for the whole run (see ``main``), so ``groups``
+    define the outer folds and reach the inner searches (their folds) and,
+    with ``per_subject``, the per-subject calibration at fit and predict.
     """
-    y_pred = np.empty_like(y)
-    fit_times = []
-    subjects = groups if subjects is None else subjects
-    for train, test in outer.split(X, y, groups):
-        start = time.perf_counter()
-        params = {"groups": subjects[train]} if per_subject else {}
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", UserWarning)
-            if isinstance(model, GridSearchCV):
-                model.fit(X[train], y[train], groups=groups[train])
-            else:
-                model.fit(X[train], y[train], **params)
-        fit_times.append(time.perf_counter() - start)
-        params = {"groups": subjects[test]} if per_subject else {}
-        # a search's predict takes no metadata: its refitted pipeline does
-        best = model.best_estimator_ if isinstance(model, GridSearchCV) else model
-        y_pred[test] = best.predict(X[test], **params)
-    fold_acc = [
-        accuracy_score(y[test], y_pred[test]) for _, test in outer.split(X, y, groups)
-    ]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        result = evaluate_pipeline(
+            model, X, y, groups=groups, cv=outer, per_subject=per_subject
+        )
+    folds = result.cv_results
     return (
-        accuracy_score(y, y_pred),
-        float(np.std(fold_acc)),
-        balanced_accuracy_score(y, y_pred),
-        float(np.median(fit_times)),
+        result.summary["accuracy"],
+        float(np.std(folds["test_accuracy"])),
+        result.summary["balanced_accuracy"],
+        float(np.median(folds["fit_time"])),
     )
 
 
-def e2e(**params):
+def end_to_end(**params):
     base = dict(
         max_epochs=25,
         batch_size=16,
@@ -160,7 +147,7 @@ def first_block_scaled(features, y, groups):
     )
 
 
-def run_task(name, skip_e2e, memory, only=None):
+def run_task(name, skip_end_to_end, memory, only=None):
     X, y, groups, fs = load_task(name)
     outer = GroupKFold(5)
     chance = max(np.mean(y == c) for c in np.unique(y))
@@ -248,17 +235,17 @@ def run_task(name, skip_e2e, memory, only=None):
             True,
         ),
     }
-    if not skip_e2e:
+    if not skip_end_to_end:
         rows["ref2"] = (
             "ref method 2 (64, 25 epochs)",
-            make_pipeline(hht(n_freq_bins=64, n_time_bins=64), e2e()),
+            make_pipeline(hht(n_freq_bins=64, n_time_bins=64), end_to_end()),
             False,
         )
         rows["method2"] = (
             "method 2, regularised",
             make_pipeline(
                 hht_band(),
-                e2e(
+                end_to_end(
                     module__base_channels=16,
                     module__pooling="time",
                     augment=True,
@@ -299,7 +286,12 @@ def run_task(name, skip_e2e, memory, only=None):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--tasks", nargs="+", default=["mio", "biopac", "biceps"])
-    parser.add_argument("--skip-e2e", action="store_true")
+    parser.add_argument(
+        "--skip-end-to-end",
+        "--skip-e2e",  # its former name
+        action="store_true",
+        help="leave out the two end-to-end CNN rows (the slow ones)",
+    )
     parser.add_argument(
         "--rows", nargs="+", default=None, help="only these rows (keys of run_task)"
     )
@@ -314,7 +306,7 @@ def main():
     with tempfile.TemporaryDirectory() as scratch:
         memory = args.cache_dir or scratch
         for name in args.tasks:
-            run_task(name, args.skip_e2e, memory, only=args.rows)
+            run_task(name, args.skip_end_to_end, memory, only=args.rows)
 
 
 if __name__ == "__main__":

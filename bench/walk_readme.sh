@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Walk the README from a fresh clone, timing each step (wall, user, sys):
 # install, the demo (twice: the first run compiles the EMD engine), the quick
-# start, train on the bundled data (methods e2e and recommended), the docs
+# start, train on the bundled data (methods end-to-end and recommended), the docs
 # without the shared data. Usage: bash bench/walk_readme.sh [WORKDIR]
 # (default /tmp/sklearn-semg-walk; it is deleted and recreated).
 set -u
@@ -29,8 +29,8 @@ scores = cross_val_score(pipe, X, data.target, groups=data.groups, cv=GroupKFold
 print(scores.mean())
 PY
 T python qs.py
-echo "== train --bundled --method e2e (defaults)"
-T sklearn-semg train --bundled --method e2e --output e2e.semg > e2e.log 2>&1; grep -E "Cross-validation|Fitted|Saved|warning" e2e.log
+echo "== train --bundled --method end-to-end (defaults)"
+T sklearn-semg train --bundled --method end-to-end --output end_to_end.semg > end_to_end.log 2>&1; grep -E "Cross-validation|Fitted|Saved|warning" end_to_end.log
 echo "== train --bundled --method recommended"
 T sklearn-semg train --bundled --method recommended --output rec.semg > rec.log 2>&1; grep -E "Cross-validation|Fitted|Saved|warning" rec.log
 echo "== docs without shared data"

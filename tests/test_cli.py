@@ -102,7 +102,7 @@ def svm_model(npz_dir, tmp_path_factory):
     model = tmp_path_factory.mktemp("models") / "svm.semg"
     result = ok(
         run(
-            "train", npz_dir, "--method", "svm", "--output", model, "--cv", "2",
+            "train", npz_dir, "--method", "cnn-svm", "--output", model, "--cv", "2",
             "--base-channels", "4", "--device", "cpu",
         )
     )  # fmt: skip
@@ -125,7 +125,7 @@ def test_module_entry_point_help():
     result = ok(
         run("train", "--help", command=[sys.executable, "-m", "sklearn_semg.cli"])
     )
-    assert "--method {recommended,svm,e2e}" in result.stdout
+    assert "--method {recommended,cnn-svm,end-to-end}" in result.stdout
 
 
 @pytest.mark.parametrize("name", COMMANDS)
@@ -276,12 +276,74 @@ def test_hht_errors(raw_dir, tmp_path):
     assert not (tmp_path / "o").exists()  # nothing written
 
 
+def test_hht_format_zarr_holds_the_matrices_of_the_npz_output(
+    raw_dir, tmp_path, capsys
+):
+    zarr = pytest.importorskip("zarr")
+    from sklearn_semg.hht import open_hht_store
+
+    folder, labels = raw_dir
+    npz, out = tmp_path / "npz", tmp_path / "zarr"
+    args = [str(folder), "--size", "8", "--labels", str(labels)]
+    assert main(["hht", args[0], str(npz), *args[1:]]) == 0
+    to_store = ["hht", args[0], str(out), *args[1:], "--format", "zarr",
+            "--chunk-size", "4", "--subject-pattern", r"rec_(\d)"]  # fmt: skip
+    assert main(to_store) == 0
+    assert "one store, hht.zarr" in capsys.readouterr().out
+    store = open_hht_store(out / "hht.zarr")
+    assert store.X.shape == (6, 2, 8, 8) and store.chunk_size == 4
+    assert store.names.tolist() == [f"rec_{i}" for i in range(6)]
+    for i, name in enumerate(store.names.tolist()):
+        for c in (1, 2):
+            with np.load(npz / f"{name}_ch{c}.npz") as saved:
+                np.testing.assert_array_equal(store.X[i, c - 1], saved["hht"])
+    index = pd.read_csv(npz / "index.csv", keep_default_na=False)
+    by_file = dict(zip(index["source_file"], index["label"], strict=True))
+    assert store.y.tolist() == [by_file[f"rec_{i}.txt"] for i in range(6)]
+    assert store.y.tolist()[4:] == ["", ""]  # rec_4, rec_5: unlabelled
+    assert store.groups.tolist() == [str(i) for i in range(6)]
+    # a second run resumes the store: only the chunk a stopped run left
+    # unwritten is computed again
+    matrices = store.X[:]
+    group = zarr.open_group(str(out / "hht.zarr"), mode="r+")
+    group["done"][1] = False
+    group["hht"][4:] = 0.0
+    group.attrs["complete"] = False
+    assert main(to_store) == 0
+    printed = capsys.readouterr().out
+    assert "Resumed" in printed and "1 of 2 chunk(s) were written" in printed
+    resumed = open_hht_store(out / "hht.zarr")
+    assert resumed.complete
+    np.testing.assert_array_equal(resumed.X[:], matrices)
+    # the store of other labels is replaced only with --force
+    assert main([*to_store[:5], *to_store[7:]]) == 2
+    assert "pass --force to replace it" in capsys.readouterr().err
+    assert open_hht_store(out / "hht.zarr").groups is not None  # unchanged
+
+
+def test_hht_format_options_are_checked(raw_dir, tmp_path, capsys, monkeypatch):
+    folder, _ = raw_dir
+    out = tmp_path / "out"
+    base = ["hht", str(folder), str(out), "--size", "8"]
+    for extra, fragment in (
+        (["--chunk-size", "4"], "--chunk-size is an option of the store"),
+        (["--subject-pattern", "(.)"], "--subject-pattern is an option of the store"),
+        (["--format", "zarr", "--muscle", "biceps"], "--muscle names .npz files"),
+    ):
+        assert main([*base, *extra]) == 2
+        assert fragment in capsys.readouterr().err
+    monkeypatch.setitem(sys.modules, "zarr", None)  # zarr not installed
+    assert main([*base, "--format", "zarr"]) == 2
+    assert 'pip install "sklearn-semg[dask]"' in capsys.readouterr().err
+    assert not out.exists()  # nothing written
+
+
 # -- train / predict / evaluate on .npz ---------------------------------------
 def test_train_svm_saves_model_with_metadata(svm_model):
     model, result = svm_model
-    # not on a terminal: one line per fold instead of a progress bar
-    assert "sklearn-semg: CV 1/2 done (" in result.stderr
-    assert "sklearn-semg: CV 2/2 done (" in result.stderr and "%|" not in result.stderr
+    # not on a terminal: a line when the cross-validation starts, no progress bar
+    assert "Cross-validating (2 folds) ..." in result.stdout
+    assert "%|" not in result.stderr
     assert (
         "Cross-validation (StratifiedKFold(2, shuffled), each file its own recording "
         "(no index.csv, no --subjects)): accuracy"
@@ -289,7 +351,7 @@ def test_train_svm_saves_model_with_metadata(svm_model):
     assert "balanced accuracy" in result.stdout and "chance 0.500" in result.stdout
     meta = model_metadata(model)
     assert meta["input"] == "hht" and meta["input_shape"] == [1, 32, 32]
-    assert meta["classes"] == ["F_half", "M_full"] and meta["method"] == "svm"
+    assert meta["classes"] == ["F_half", "M_full"] and meta["method"] == "cnn-svm"
     assert 0 <= meta["cv"]["accuracy"] <= 1
     assert [name for name, _ in load_model(model).steps] == ["cnn", "scale", "clf"]
 
@@ -339,16 +401,16 @@ def test_evaluate_npz(svm_model, new_npz_dir, tmp_path):
     assert figure.is_file() and figure.stat().st_size > 5_000
 
 
-def test_train_e2e_and_predict(npz_dir, tmp_path):
-    model = tmp_path / "e2e.semg"
+def test_train_end_to_end_and_predict(npz_dir, tmp_path):
+    model = tmp_path / "end_to_end.semg"
     result = ok(
         run(
-            "train", npz_dir, "--method", "e2e", "--epochs", "2", "--cv", "2",
+            "train", npz_dir, "--method", "end-to-end", "--epochs", "2", "--cv", "2",
             "--base-channels", "4", "--output", model, "--device", "cpu",
         )
     )  # fmt: skip
     assert "valid_acc" in result.stdout  # the epoch table of the final fit
-    assert model_metadata(model)["method"] == "e2e"
+    assert model_metadata(model)["method"] == "end-to-end"
     out = tmp_path / "pred.csv"
     assert main(["predict", str(model), str(npz_dir), "--output", str(out)]) == 0
     table = pd.read_csv(out)
@@ -357,14 +419,16 @@ def test_train_e2e_and_predict(npz_dir, tmp_path):
 
 # -- the bundled data and raw recordings ----------------------------------------
 @pytest.mark.slow
-def test_ctrl_c_during_e2e_training_exits_130_and_writes_nothing(npz_dir, tmp_path):
+def test_ctrl_c_during_end_to_end_training_exits_130_and_writes_nothing(
+    npz_dir, tmp_path
+):
     import signal
 
     model = tmp_path / "model.joblib"
     model.write_bytes(b"a good model")
     process = subprocess.Popen(
         [*COMMAND, "train", str(npz_dir), "--method",
-         "e2e", "--epochs", "3000", "--cv", "0", "--base-channels", "4",
+         "end-to-end", "--epochs", "3000", "--cv", "0", "--base-channels", "4",
          "--output", str(model), "--force", "--device", "cpu"],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -388,7 +452,7 @@ def test_train_bundled_then_predict_and_evaluate_raw(raw_dir, tmp_path, capsys):
     result = ok(
         run(
             "train", "--bundled", "--n-subjects", "2", "--size", "16", "--cv", "2",
-            "--method", "svm", "--base-channels", "4", "--output", model,
+            "--method", "cnn-svm", "--base-channels", "4", "--output", model,
             "--n-jobs", "1", "--device", "cpu",
         )
     )  # fmt: skip
@@ -416,7 +480,7 @@ def test_per_subject_train_predict_evaluate(raw_dir, tmp_path, capsys):
     result = ok(
         run(
             "train", "--bundled", "--n-subjects", "3", "--size", "16", "--cv", "3",
-            "--method", "svm", "--base-channels", "4", "--per-subject",
+            "--method", "cnn-svm", "--base-channels", "4", "--per-subject",
             "--output", model, "--n-jobs", "1", "--device", "cpu",
         )
     )  # fmt: skip
@@ -471,7 +535,7 @@ def test_per_subject_train_predict_evaluate(raw_dir, tmp_path, capsys):
     assert main([str(a) for a in args]) == 0
     capsys.readouterr()
     user_error(
-        run("train", "--bundled", "--method", "e2e", "--per-subject", "--output",
+        run("train", "--bundled", "--method", "end-to-end", "--per-subject", "--output",
             tmp_path / "e.semg"),
         "method 1",
     )  # fmt: skip
@@ -525,7 +589,9 @@ def test_existing_output_is_never_overwritten(svm_model, npz_dir, tmp_path):
     user_error(run("predict", model, npz_dir, "--output", out), str(out), "--force")
     assert out.read_text() == "keep me\n"
     user_error(
-        run("train", npz_dir, "--method", "svm", "--output", out), str(out), "--force"
+        run("train", npz_dir, "--method", "cnn-svm", "--output", out),
+        str(out),
+        "--force",
     )
     assert out.read_text() == "keep me\n"
     assert main(["evaluate", str(model), str(npz_dir), "--output", str(out)]) == 2
@@ -538,14 +604,14 @@ def test_missing_and_empty_folders(svm_model, tmp_path, capsys):
     user_error(run("predict", model, missing), str(missing), "does not exist")
     empty = tmp_path / "empty"
     empty.mkdir()
-    assert main(["train", str(empty), "--method", "svm"]) == 2
+    assert main(["train", str(empty), "--method", "cnn-svm"]) == 2
     assert f"DATA '{empty}' holds no .npz file" in capsys.readouterr().err
     assert (
         main(["predict", str(model), str(empty), "--output", str(tmp_path / "p.csv")])
         == 2
     )
     assert "holds no .npz file" in capsys.readouterr().err
-    assert main(["train", "--method", "svm"]) == 2
+    assert main(["train", "--method", "cnn-svm"]) == 2
     assert "missing DATA" in capsys.readouterr().err
 
 
@@ -569,6 +635,57 @@ def test_bad_model_and_unknown_method(npz_dir, tmp_path, capsys):
     result = run("train", npz_dir, "--method", "knn")
     assert result.returncode == 2
     assert "invalid choice: 'knn'" in result.stderr
+
+
+def test_former_method_names_still_work_with_a_warning(npz_dir, tmp_path, capsys):
+    from sklearn_semg.cli import DEMO_SETTINGS
+
+    model = tmp_path / "old.semg"
+    args = ["train", str(npz_dir), "--method", "svm", "--cv", "0",
+            "--base-channels", "4", "--output", str(model), "--device", "cpu"]  # fmt: skip
+    assert main(args) == 0
+    err = capsys.readouterr().err
+    assert "--method 'svm' was renamed 'cnn-svm'" in err and "0.3" in err
+    assert model_metadata(model)["method"] == "cnn-svm"
+    for old, new in (("svm", "cnn-svm"), ("e2e", "end-to-end")):
+        with pytest.warns(FutureWarning, match=f"'{old}' was renamed '{new}'"):
+            assert DEMO_SETTINGS[old] is DEMO_SETTINGS[new]
+
+
+def test_a_model_file_with_a_former_method_name_still_loads(
+    svm_model, npz_dir, tmp_path, capsys
+):
+    from sklearn_semg import save_model
+    from sklearn_semg.cli._model import _load_model
+
+    model, _ = svm_model
+    old = tmp_path / "old.semg"
+    save_model(load_model(model), old, metadata={**model_metadata(model),
+                                                  "method": "svm"})  # fmt: skip
+    assert _load_model(old)[1]["method"] == "cnn-svm"
+    out = tmp_path / "p.csv"
+    assert main(["predict", str(old), str(npz_dir), "--output", str(out)]) == 0
+    assert len(pd.read_csv(out)) == 19
+
+
+def test_main_reports_user_errors_and_lets_bugs_through(monkeypatch, capsys):
+    from sklearn_semg.cli import CLIError, demo
+
+    def user_error_(args):
+        raise CLIError("the folder 'x' is empty", status=3)
+
+    monkeypatch.setattr(demo, "run", user_error_)
+    assert main(["demo"]) == 3
+    assert (
+        capsys.readouterr().err == "sklearn-semg demo: error: the folder 'x' is empty\n"
+    )
+
+    def bug(args):
+        raise ValueError("a bug, not a user error")
+
+    monkeypatch.setattr(demo, "run", bug)
+    with pytest.raises(ValueError, match="a bug"):
+        main(["demo"])
 
 
 class _TouchOnLoad:
@@ -655,7 +772,7 @@ def test_predict_pattern_selects_npz_files(svm_model, npz_dir, tmp_path):
 
 def test_train_keeps_the_channels_of_a_recording_in_one_fold(tmp_path):
     """hht writes one .npz per channel; its index.csv groups them for the CV."""
-    from sklearn_semg.cli import _source_recordings
+    from sklearn_semg.cli._data import _source_recordings
 
     folder = tmp_path / "raw"
     folder.mkdir()
@@ -678,7 +795,7 @@ def test_train_keeps_the_channels_of_a_recording_in_one_fold(tmp_path):
     assert len(set(recordings)) == 8 and len(files) == 16  # 2 channels each
     model = tmp_path / "m.semg"
     result = ok(
-        run("train", out, "--method", "svm", "--cv", "2", "--base-channels", "4",
+        run("train", out, "--method", "cnn-svm", "--cv", "2", "--base-channels", "4",
             "--output", model, "--device", "cpu")
     )  # fmt: skip
     expected = (
@@ -688,9 +805,9 @@ def test_train_keeps_the_channels_of_a_recording_in_one_fold(tmp_path):
     assert model_metadata(model)["cv"]["splitter"] == expected
 
 
-def test_train_e2e_writes_and_resumes_checkpoints(npz_dir, tmp_path):
-    runs, model = tmp_path / "runs", tmp_path / "e2e.semg"
-    base = ["train", npz_dir, "--method", "e2e", "--cv", "0", "--epochs", "2",
+def test_train_end_to_end_writes_and_resumes_checkpoints(npz_dir, tmp_path):
+    runs, model = tmp_path / "runs", tmp_path / "end_to_end.semg"
+    base = ["train", npz_dir, "--method", "end-to-end", "--cv", "0", "--epochs", "2",
             "--base-channels", "4", "--device", "cpu", "--checkpoint-dir", runs]  # fmt: skip
     ok(run(*base, "--output", model))
     (run_dir,) = runs.glob("run-*")
@@ -700,7 +817,7 @@ def test_train_e2e_writes_and_resumes_checkpoints(npz_dir, tmp_path):
     assert "Fitted in" in result.stdout
     assert len(load_model(model).named_steps["clf"].history) == 3  # 2 + 1 resumed
     user_error(
-        run("train", npz_dir, "--method", "svm", "--checkpoint-dir", runs),
+        run("train", npz_dir, "--method", "cnn-svm", "--checkpoint-dir", runs),
         "for method 2",
     )
 
@@ -710,7 +827,7 @@ def test_train_warns_when_the_model_predicts_one_class(tmp_path):
     X = np.ones((14, 16, 16), dtype=np.float32)  # nothing tells the classes apart
     save_hht_dir(folder, X, ["M_full"] * 8 + ["F_half"] * 6, muscle="BICEPS")
     result = ok(
-        run("train", folder, "--method", "svm", "--cv", "2", "--base-channels", "4",
+        run("train", folder, "--method", "cnn-svm", "--cv", "2", "--base-channels", "4",
             "--output", tmp_path / "m.semg", "--device", "cpu")
     )  # fmt: skip
     assert "predicts 'M_full' for every sample in cross-validation" in result.stderr
@@ -772,7 +889,7 @@ def test_hht_keeps_source_names_and_any_labels_through_train_and_predict(tmp_pat
     assert sorted(set(bunch.target)) == ["grip", "rest"] and len(bunch.test_data) == 1
     model = tmp_path / "m.semg"
     result = ok(
-        run("train", out, "--method", "svm", "--cv", "2", "--base-channels", "4",
+        run("train", out, "--method", "cnn-svm", "--cv", "2", "--base-channels", "4",
             "--output", model, "--device", "cpu")
     )  # fmt: skip
     assert "Classes: grip (" in result.stdout
@@ -848,24 +965,21 @@ def test_hht_window_writes_one_npz_per_window_and_channel(
     assert len(bunch.data) == len(expected)
 
     # train on that folder: the windows of one recording never straddle folds
-    from sklearn_semg import cli
+    from sklearn_semg import evaluation
+    from sklearn_semg.cli import _train_data
 
     seen = {}
-    real_cv, real_sources = cli._cross_val_predict, cli._source_recordings
-
-    def cross_val_predict(make, X, y, splits, **kwargs):
-        seen["splits"] = splits
-        return real_cv(make, X, y, splits, **kwargs)
+    real_sources = _train_data._source_recordings
 
     def source_recordings(folder, files):
         seen["sources"] = np.asarray(real_sources(folder, files))
         return real_sources(folder, files)
 
     with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(cli, "_cross_val_predict", cross_val_predict)
-        mp.setattr(cli, "_source_recordings", source_recordings)
+        mp.setattr(evaluation, "evaluate_pipeline", _recording_splits(seen))
+        mp.setattr(_train_data, "_source_recordings", source_recordings)
         model = tmp_path / "m.semg"
-        assert main(["train", str(out), "--method", "svm", "--cv", "2",
+        assert main(["train", str(out), "--method", "cnn-svm", "--cv", "2",
                      "--base-channels", "4", "--output", str(model),
                      "--device", "cpu"]) == 0  # fmt: skip
     assert "StratifiedGroupKFold(2, shuffled) on the 4 source recordings" in (
@@ -874,6 +988,22 @@ def test_hht_window_writes_one_npz_per_window_and_channel(
     assert sorted(set(seen["sources"])) == ["a_0.txt", "a_1.txt", "b_0.txt", "b_1.txt"]
     for train, test in seen["splits"]:
         assert not set(seen["sources"][train]) & set(seen["sources"][test])
+
+
+def _recording_splits(seen):
+    """``evaluation.evaluate_pipeline``, keeping the ``(train, test)`` folds
+    it evaluated in ``seen["splits"]``."""
+    from sklearn_semg import evaluation
+
+    real = evaluation.evaluate_pipeline
+
+    def evaluate_pipeline(*args, **kwargs):
+        result = real(*args, **kwargs)
+        indices = result.cv_results["indices"]
+        seen["splits"] = list(zip(indices["train"], indices["test"], strict=True))
+        return result
+
+    return evaluate_pipeline
 
 
 def test_hht_activity_drops_quiet_windows_in_one_line(tmp_path, capsys):
@@ -900,22 +1030,18 @@ def test_train_window_keeps_the_windows_of_a_recording_in_one_fold(
 ):
     """Windows of the bundled recordings (1 s every 0.5 s): as many as their
     lengths give, labelled and grouped by their recording's subject."""
-    from sklearn_semg import cli, preprocessing
+    from sklearn_semg import evaluation, preprocessing
     from sklearn_semg.datasets import load_movements
 
     seen = {}
-    real_windows, real_cv = preprocessing.window_recordings, cli._cross_val_predict
+    real_windows = preprocessing.window_recordings
 
     def window_recordings(X, **kwargs):
         seen["windows"] = real_windows(X, **kwargs)
         return seen["windows"]
 
-    def cross_val_predict(make, X, y, splits, **kwargs):
-        seen["splits"] = splits
-        return real_cv(make, X, y, splits, **kwargs)
-
     monkeypatch.setattr(preprocessing, "window_recordings", window_recordings)
-    monkeypatch.setattr(cli, "_cross_val_predict", cross_val_predict)
+    monkeypatch.setattr(evaluation, "evaluate_pipeline", _recording_splits(seen))
     model = tmp_path / "w.semg"
     args = ["train", "--bundled", "--method", "recommended", "--n-subjects", "2",
             "--cv", "2", "--window", "1", "--step", "0.5", "--output", str(model),
@@ -986,7 +1112,7 @@ def test_window_and_filter_options_are_checked(raw_dir, npz_dir, tmp_path, capsy
         assert len(errors) == 1 and fragment in errors[0], errors
     assert not out.exists()  # nothing written
     # a folder of HHT matrices can be neither cut nor filtered
-    train = ["train", str(npz_dir), "--method", "svm", "--output",
+    train = ["train", str(npz_dir), "--method", "cnn-svm", "--output",
              str(tmp_path / "m.semg")]  # fmt: skip
     for extra, fragment in (
         (["--window", "1"], "--window cuts raw recordings into windows"),

@@ -79,7 +79,6 @@ def test_a_checkpoint_that_cannot_be_written_names_the_file(tmp_path, monkeypatc
 
 
 def test_a_full_disk_is_one_line_naming_the_file(tmp_path, monkeypatch, capsys):
-    from sklearn_semg import cli
 
     folder = tmp_path / "npz"
     X = np.random.default_rng(0).random((6, 32, 32), dtype=np.float32)
@@ -89,10 +88,12 @@ def test_a_full_disk_is_one_line_naming_the_file(tmp_path, monkeypatch, capsys):
                  "--base-channels", "4", "--output", str(model)]) == 0  # fmt: skip
     out = tmp_path / "pred.csv"
 
-    def full(path, write, *, force):
+    from sklearn_semg.cli import _common
+
+    def full(path, write, *, overwrite):
         raise OSError(errno.ENOSPC, "No space left on device", str(path))
 
-    monkeypatch.setattr(cli, "_atomic_write", full)
+    monkeypatch.setattr(_common, "atomic_write", full)
     capsys.readouterr()
     status = main(["predict", str(model), str(folder), "--output", str(out)])
     # (the model predicts its own training files: a warning line comes first)
