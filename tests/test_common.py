@@ -84,7 +84,7 @@ _FEATURES_XFAIL = {
     + "its last part asserts that transform rejects a different number of "
     "columns, which is accepted by design (see above); the other parts "
     "(fit_transform == fit().transform, n_samples kept, determinism) are "
-    "asserted in tests/test_features.py.",
+    "asserted in tests/features/test_features.py.",
 }
 _DECOMPOSITIONS = (
     "EMDDecomposer returns a 1-D object array of Decomposition (the IMFs of "
@@ -109,7 +109,7 @@ EXPECTED_FAILED_CHECKS = {
         + "its last part asserts that transform rejects a different number of "
         "columns, which HHTTransformer accepts by design (see above); its other "
         "parts (fit_transform == fit().transform, determinism, n_samples kept) "
-        "are asserted in tests/test_hht.py.",
+        "are asserted in tests/hht/test_transformer.py.",
     },
     "EMDDecomposer": {
         **dict.fromkeys(
@@ -148,7 +148,7 @@ EXPECTED_FAILED_CHECKS = {
         + "its last part asserts that transform rejects a different number of "
         "columns, which SEMGFilter accepts by design; its other parts "
         "(fit_transform == fit().transform, n_samples kept) are asserted in "
-        "tests/test_preprocessing.py.",
+        "tests/preprocessing/test_preprocessing.py.",
     },
     "CalibratedSVC": {
         "check_sample_weight_equivalence_on_dense_data": _SVC_WEIGHTS,

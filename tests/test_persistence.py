@@ -13,6 +13,7 @@ from sklearn.base import clone
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import FunctionTransformer, StandardScaler
 from sklearn.svm import SVC
+from small import SMALL_NET
 
 from sklearn_semg import (
     EMGFeatures,
@@ -30,7 +31,6 @@ from sklearn_semg.nn import CNNFeatureExtractor, HHTCNNClassifier
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 SMALL_HHT = {"n_freq_bins": 16, "n_time_bins": 16}
-SMALL_NET = dict(module__base_channels=4, module__num_layers=2, verbose=0)
 
 
 @pytest.fixture(scope="module")

@@ -23,6 +23,7 @@ from sklearn.model_selection import (
 )
 from sklearn.preprocessing import StandardScaler
 from sklearn.utils.validation import check_is_fitted
+from small import SMALL_CNN
 
 from sklearn_semg import (
     CalibratedSVC,
@@ -35,7 +36,6 @@ LABELS = np.array(["M_full", "M_half", "F_full"])
 # Small sizes: 18 one-channel recordings of 200 samples, 32x32 HHT, 4 base
 # channels, 2 layers; the EMD is the cost, so max_imf is small too.
 HHT_PARAMS = dict(n_freq_bins=32, n_time_bins=32, max_imf=4)
-SMALL_CNN = dict(base_channels=4, num_layers=2)
 
 
 def small_pipeline(**params):

@@ -30,7 +30,7 @@ from sklearn_semg.datasets._hht_dir import HHT_KEY, parse_hht_filename
 
 # the maintenance script that builds the bundled archive (not installed)
 _spec = importlib.util.spec_from_file_location(
-    "build_bundled", Path(__file__).resolve().parents[1] / "tools" / "build_bundled.py"
+    "build_bundled", Path(__file__).resolve().parents[2] / "tools" / "build_bundled.py"
 )
 build_bundled = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(build_bundled)

@@ -23,6 +23,7 @@ import pytest
 import torch
 from sklearn.model_selection import GridSearchCV, cross_val_score
 from skorch.callbacks import Callback
+from small import SMALL_NET
 
 from sklearn_semg import HHTCNNClassifier, make_end_to_end_pipeline
 from sklearn_semg.nn import _callbacks
@@ -38,7 +39,7 @@ from sklearn_semg.nn._callbacks import (
     periodic_name,
 )
 
-KW = dict(module__base_channels=4, module__num_layers=2, verbose=0, random_state=0)
+KW = dict(SMALL_NET, random_state=0)
 RUN = re.compile(r"^run-([0-9a-f]{12})-(\d+)$")
 
 

@@ -16,6 +16,7 @@ from joblib import Parallel, delayed
 from numpy.testing import assert_allclose, assert_array_equal
 from sklearn.exceptions import NotFittedError
 from sklearn.utils._param_validation import InvalidParameterError
+from small import SMALL_CNN
 from torch import nn
 
 from sklearn_semg import CNNFeatureExtractor, HHTCNNClassifier, HHTTransformer
@@ -28,7 +29,7 @@ needs_cuda = pytest.mark.skipif(
 )
 
 # Small sizes keep every forward pass in milliseconds.
-SMALL = dict(base_channels=4, num_layers=2)
+SMALL = SMALL_CNN
 
 
 @pytest.fixture(scope="module")

@@ -20,6 +20,7 @@ from sklearn.preprocessing import StandardScaler
 from sklearn.utils._param_validation import InvalidParameterError
 from skorch.callbacks import Callback, LRScheduler
 from skorch.exceptions import DeviceWarning
+from small import SMALL_NET
 from torch import nn
 
 from sklearn_semg import (
@@ -36,7 +37,7 @@ CUDA = torch.cuda.is_available()
 needs_cuda = pytest.mark.skipif(not CUDA, reason="needs a CUDA device")
 
 LABELS = np.array(["extension", "flexion", "relaxation"])
-SMALL = dict(module__base_channels=4, module__num_layers=2, verbose=0)
+SMALL = SMALL_NET
 
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
