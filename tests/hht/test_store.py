@@ -34,6 +34,21 @@ def reference(movements):
     return HHTTransformer(fs=fs, **HHT).fit_transform(X)
 
 
+class Recorded:
+    """An on-disk array that records the rows of every read in ``reads``."""
+
+    def __init__(self, array, reads):
+        self.array, self.reads = array, reads
+        self.shape, self.dtype, self.chunks = array.shape, array.dtype, array.chunks
+
+    def __len__(self):
+        return self.shape[0]
+
+    def __getitem__(self, key):
+        self.reads.append((key.start, key.stop))
+        return self.array[key]
+
+
 def _hht(fs):
     return HHTTransformer(fs=fs, **HHT)
 
@@ -172,21 +187,11 @@ def test_transformers_read_the_store_batch_by_batch(tmp_path, movements, referen
 
     reads = []
 
-    class Recorded:
-        """The store's X, recording the rows of every read."""
-
-        shape, dtype, chunks = store.X.shape, store.X.dtype, store.X.chunks
-
-        def __len__(self):
-            return self.shape[0]
-
-        def __getitem__(self, key):
-            reads.append((key.start, key.stop))
-            return store.X[key]
-
     cnn = CNNFeatureExtractor(base_channels=4, num_layers=2, random_state=0)
     expected = cnn.fit(reference).transform(reference)
-    np.testing.assert_allclose(cnn.transform(Recorded()), expected, rtol=1e-6)
+    np.testing.assert_allclose(
+        cnn.transform(Recorded(store.X, reads)), expected, rtol=1e-6
+    )
     assert max(stop - start for start, stop in reads) == 5  # one chunk at a time
     assert (
         CNNFeatureExtractor(base_channels=4, num_layers=2, random_state=0)
@@ -197,7 +202,7 @@ def test_transformers_read_the_store_batch_by_batch(tmp_path, movements, referen
 
     reads.clear()
     marginal = MarginalSpectrum(n_bands=4).fit(reference)
-    lazy = MarginalSpectrum(n_bands=4).fit(Recorded())
+    lazy = MarginalSpectrum(n_bands=4).fit(Recorded(store.X, reads))
     assert lazy.scale_ == pytest.approx(marginal.scale_, rel=1e-6)
     np.testing.assert_allclose(
         lazy.transform(store.X), marginal.transform(reference), rtol=1e-6
@@ -237,17 +242,9 @@ def test_method_1_and_method_2_train_and_predict_from_the_store(
     # per epoch: bounded memory
     reads = []
 
-    class Recorded:
-        shape, dtype, chunks = store.X.shape, store.X.dtype, store.X.chunks
-
-        def __len__(self):
-            return self.shape[0]
-
-        def __getitem__(self, key):
-            reads.append((key.start, key.stop))
-            return store.X[key]
-
-    HHTCNNClassifier(**{**net, "train_split": None}).fit(Recorded(), store.y)
+    HHTCNNClassifier(**{**net, "train_split": None}).fit(
+        Recorded(store.X, reads), store.y
+    )
     assert max(stop - start for start, stop in reads) == 6
     n_chunks = -(-len(y) // 6)
     assert len(reads) <= 2 * n_chunks + 1  # + the first row, read for its shape
