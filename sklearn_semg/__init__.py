@@ -25,6 +25,7 @@ _LAZY = {
     "make_end_to_end_pipeline": ".pipelines",
     "make_method_comparison": ".pipelines",
     "make_recommended_pipeline": ".pipelines",
+    "is_model_file": ".persistence",
     "load_model": ".persistence",
     "model_metadata": ".persistence",
     "save_model": ".persistence",

@@ -44,6 +44,7 @@ import numpy as np
 from .utils._io import atomic_write
 
 __all__ = [
+    "is_model_file",
     "load_model",
     "model_metadata",
     "save_model",
@@ -286,7 +287,7 @@ def _arrays_to_refs(value, key, arrays):
 
 
 # -- load ---------------------------------------------------------------------
-def load_model(path, *, trusted=None):
+def load_model(path, *, trusted=None, return_metadata=False):
     """Read an estimator written by :func:`save_model`, without running code
     from the file.
 
@@ -299,12 +300,17 @@ def load_model(path, *, trusted=None):
         models that hold estimators from other packages; the error for an
         untrusted type lists them. Trust only types whose loading you know to
         be harmless.
+    return_metadata : bool, default=False
+        Also return the ``metadata`` stored by :func:`save_model` (the file
+        is read once).
 
     Returns
     -------
     estimator : estimator
         As saved; torch estimators fitted on a GPU load on the CPU when this
         machine has none (with a warning).
+    metadata : dict
+        Only with ``return_metadata=True``; see :func:`model_metadata`.
 
     Raises
     ------
@@ -313,7 +319,8 @@ def load_model(path, *, trusted=None):
         such), is damaged, was written by a newer format version, or refers
         to types that are not trusted.
     """
-    return _load(path, trusted)[0]
+    estimator, metadata = _load(path, trusted)
+    return (estimator, metadata) if return_metadata else estimator
 
 
 def _load(path, trusted=None):
@@ -573,8 +580,32 @@ def _torch_estimator(record, arrays, path):
         ) from exc
 
 
-def _is_model_file(path):
-    """True when ``path`` is a zip archive holding a model header."""
+def is_model_file(path):
+    """Whether ``path`` is a model file written by :func:`save_model`.
+
+    Only the zip directory is read: a damaged model file is still one (and
+    :func:`load_model` says what is wrong with it), while a joblib or pickle
+    file, a folder or a missing path is not.
+
+    Parameters
+    ----------
+    path : str or path-like
+
+    Returns
+    -------
+    bool
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> from sklearn.preprocessing import StandardScaler
+    >>> from sklearn_semg import is_model_file, save_model
+    >>> folder = pathlib.Path(tempfile.mkdtemp())
+    >>> is_model_file(save_model(StandardScaler(), folder / "scaler.semg"))
+    True
+    >>> is_model_file(folder)
+    False
+    """
     try:
         with zipfile.ZipFile(path) as archive:
             return _HEADER in archive.namelist()

@@ -123,3 +123,44 @@ def test_no_import_cycles():
         if node not in state:
             visit(node)
     assert not cycles, "\n".join(cycles)
+
+
+#: Modules whose underscore names are meant for the whole package: the shim
+#: that re-exports scikit-learn's own private helpers under their names.
+SHARED_PRIVATE = {"sklearn_semg.utils._sklearn"}
+
+
+def _private_names_from_elsewhere(path):
+    """``(line, module, name)`` of every ``from X import _name`` in the file
+    at ``path`` where X lies in another sub-package (or top-level module)."""
+    name = _module_name(path)
+    package = name if path.name == "__init__.py" else name.rsplit(".", 1)[0]
+    found = []
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if not isinstance(node, ast.ImportFrom):
+            continue
+        if node.level:
+            base = package.split(".")[: len(package.split(".")) - node.level + 1]
+            source = ".".join(base + ([node.module] if node.module else []))
+        else:
+            source = node.module or ""
+        if not source.startswith("sklearn_semg.") or source in SHARED_PRIVATE:
+            continue
+        if _top(source) == _top(name):
+            continue
+        for alias in node.names:
+            if alias.name.startswith("_") and not alias.name.startswith("__"):
+                found.append((node.lineno, source, alias.name))
+    return found
+
+
+def test_no_module_imports_private_names_of_another_sub_package():
+    """Shared helpers live in ``_base`` (or other internal) modules under
+    public names; a sub-package never reaches for another one's underscore
+    names, which that sub-package may change at will."""
+    bad = [
+        f"{_module_name(path)}:{line} imports {source}.{alias}"
+        for path in PACKAGE.rglob("*.py")
+        for line, source, alias in _private_names_from_elsewhere(path)
+    ]
+    assert not bad, "\n".join(sorted(bad))

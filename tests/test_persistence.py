@@ -17,6 +17,7 @@ from small import SMALL_NET
 
 from sklearn_semg import (
     EMGFeatures,
+    is_model_file,
     load_model,
     make_cnn_svm_pipeline,
     make_end_to_end_pipeline,
@@ -62,6 +63,35 @@ def same_params(a, b):
             assert value == pb[key], key
         else:
             assert repr(value) == repr(pb[key]), key
+
+
+def test_load_model_returns_the_metadata_from_the_same_read(data, tmp_path):
+    X, y = data
+    model = make_pipeline(EMGFeatures(fs=1000), StandardScaler(), SVC()).fit(X, y)
+    path = save_model(model, tmp_path / "m.semg", metadata={"fs": 1000, "n": 24})
+    loaded, metadata = load_model(path, return_metadata=True)
+    assert metadata == {"fs": 1000, "n": 24} == model_metadata(path)
+    np.testing.assert_array_equal(loaded.predict(X), model.predict(X))
+
+
+def test_is_model_file_reads_only_the_zip_directory(tmp_path):
+    import joblib
+
+    model = save_model(StandardScaler(), tmp_path / "scaler.semg")
+    assert is_model_file(model) and is_model_file(str(model))
+    joblib.dump(StandardScaler(), tmp_path / "scaler.joblib")
+    other_zip = tmp_path / "other.zip"
+    with zipfile.ZipFile(other_zip, "w") as archive:
+        archive.writestr("estimator.skops", b"not a model header beside it")
+    for path in (tmp_path / "scaler.joblib", other_zip, tmp_path, tmp_path / "none"):
+        assert not is_model_file(path), path
+    # a damaged model file is still one: load_model says what is wrong
+    damaged = tmp_path / "damaged.semg"
+    with zipfile.ZipFile(model) as src, zipfile.ZipFile(damaged, "w") as dst:
+        dst.writestr("sklearn-semg-model.json", src.read("sklearn-semg-model.json"))
+    assert is_model_file(damaged)
+    with pytest.raises(ValueError, match="damaged.semg"):
+        load_model(damaged)
 
 
 @pytest.mark.parametrize(

@@ -58,9 +58,9 @@ def _load_recordings(folder, pattern, what):
 
 def _npz_files(folder):
     """Regular ``*.npz`` files of ``folder`` (any case), without opening any."""
-    from ..datasets._hht_dir import _regular_npz_files
+    from ..datasets._base import regular_npz_files
 
-    return _regular_npz_files(folder)[0]
+    return regular_npz_files(folder)[0]
 
 
 def _npz_shape(folder):
@@ -68,7 +68,7 @@ def _npz_shape(folder):
     headers (no data read), or None; a tie is an error asking for --size."""
     from collections import Counter
 
-    from ..datasets._hht_dir import npz_header
+    from ..datasets._base import npz_header
 
     counts = Counter()
     for file in _npz_files(folder):
@@ -149,7 +149,7 @@ def _source_recordings(folder, files):
     """The source recording of each .npz file, read from the index.csv that
     ``hht`` writes beside them (columns npz_file, source_file); None without
     one. A file the index does not name is its own recording."""
-    from ..datasets._hht_dir import read_hht_index
+    from ..datasets._base import read_hht_index
 
     try:
         table = read_hht_index(folder)

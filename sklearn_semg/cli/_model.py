@@ -24,12 +24,12 @@ def _load_model(path, trust_pickle=False):
     (``"hht"``: raw recordings). A former method name in the metadata
     (``svm``, ``e2e``) is read as the current one.
     """
-    from ..persistence import _is_model_file, _load
+    from ..persistence import is_model_file, load_model
 
     file = Path(path)
-    if _is_model_file(file):
+    if is_model_file(file):
         try:
-            pipeline, metadata = _load(file)
+            pipeline, metadata = load_model(file, return_metadata=True)
         except (OSError, ValueError) as exc:
             raise CLIError(f"MODEL: {exc}") from None
     elif not trust_pickle:

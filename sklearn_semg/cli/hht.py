@@ -211,10 +211,10 @@ def _plan(args):
     # whose names carry the six labels (MUSCLE_full_M_001.npz).
     scheme = args.muscle is not None or index is not None
     if args.muscle is not None:
-        from ..datasets._hht_dir import _check_muscle
+        from ..datasets._base import check_muscle
 
         try:  # the check save_hht_dir makes, before any work
-            _check_muscle(args.muscle)
+            check_muscle(args.muscle)
         except ValueError as exc:
             raise CLIError(f"--muscle: {exc}") from None
     return Bunch(
@@ -353,7 +353,7 @@ def _write_npz_folder(args, plan, data, matrices):
     see the old set or the new one, never a mix. Returns the index rows."""
     import pandas as pd
 
-    from ..datasets._hht_dir import _write_npz_atomic
+    from ..datasets._base import write_npz_atomic
     from ..utils._io import atomic_folder, atomic_write
 
     file_names = _npz_names(
@@ -372,7 +372,7 @@ def _write_npz_folder(args, plan, data, matrices):
                         path = _save_by_scheme(args, data, u, tmp, matrix, len(rows))
                     else:
                         path = tmp / file_names[u][c]
-                        _write_npz_atomic(path, matrix, overwrite=False)
+                        write_npz_atomic(path, matrix, overwrite=False)
                     rows.append(_index_row(args, data, u, c, path))
             if index is None:
                 atomic_write(tmp / "index.csv", _csv_bytes(pd.DataFrame(rows)))

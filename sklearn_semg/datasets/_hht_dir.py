@@ -13,14 +13,11 @@ Every file that cannot be used is reported, where the notebook skipped some
 and took names it could not parse for unlabelled test files.
 """
 
-import contextlib
 import os
 import re
 import shutil
-import stat
 import tempfile
 import warnings
-import zipfile
 from numbers import Integral
 from pathlib import Path
 
@@ -28,9 +25,17 @@ import numpy as np
 import pandas as pd
 from sklearn.utils import Bunch
 
-from ..utils._io import atomic_write
 from ..utils.validation import check_hht_matrices
-from ._base import NOT_UTF8, check_folder, report_problems, utf8_name
+from ._base import (
+    MOVEMENT_WORDS,
+    check_folder,
+    check_muscle,
+    npy_stream,
+    read_hht_index,
+    regular_npz_files,
+    report_problems,
+    write_npz_atomic,
+)
 
 __all__ = ["NPZ_NAME_LABELS", "load_hht_dir", "save_hht_dir"]
 
@@ -57,19 +62,8 @@ def __getattr__(name):
     return deprecated_name(__name__, name)
 
 
-#: Key under which :func:`save_hht_dir` stores the matrix.
-HHT_KEY = "hht"
-
 _GENDER_RE = re.compile(r"[_-]([MF])[_-]")
 _SPLIT_RE = re.compile(r"[_-]")
-#: Lower-case words the name parser looks for, in priority order.
-_MOVEMENT_WORDS = (
-    ("fatiguetest", "full"),
-    ("full", "full"),
-    ("half", "half"),
-    ("invalid", "invalid"),
-    ("wrong", "invalid"),
-)
 
 
 def _check_shape(shape):
@@ -132,7 +126,7 @@ def parse_hht_filename(name):
     lower = base.lower()
     genders = sorted(set(_GENDER_RE.findall(_SPLIT_RE.sub("__", base))))
     # in priority order (the reference's rule: fatiguetest/full, half, invalid)
-    movements = [m for word, m in _MOVEMENT_WORDS if word in lower]
+    movements = [m for word, m in MOVEMENT_WORDS if word in lower]
     if lower.startswith("test"):
         first = _SPLIT_RE.split(Path(lower).stem, maxsplit=1)[0]
         if re.fullmatch(r"test\d*", first) or not (genders and movements):
@@ -170,121 +164,6 @@ def parse_hht_filename(name):
     }
 
 
-#: Why a file whose name cannot be written as UTF-8 is skipped.
-def _unreadable(exc):
-    """Why a file could not be read, from the exception its reading raised."""
-    if isinstance(exc, OSError) and not isinstance(exc, zipfile.BadZipFile):
-        return f"unreadable ({type(exc).__name__}: {exc})"
-    return f"unreadable: corrupt .npz archive ({type(exc).__name__}: {exc})"
-
-
-def _regular_npz_files(folder):
-    """``(files, problems)``: the regular files of ``folder`` named ``*.npz``
-    (any case), in name order, and every other entry with such a name
-    (folder, symbolic link, FIFO, device...) as ``(name, reason)``. Nothing
-    is opened, and links are never followed."""
-    files, problems = [], []
-    for entry in sorted(os.scandir(folder), key=lambda e: e.name):
-        if not entry.name.lower().endswith(".npz"):
-            continue
-        if not utf8_name(entry.name):
-            problems.append((ascii(entry.name), NOT_UTF8))
-            continue
-        try:
-            mode = entry.stat(follow_symlinks=False).st_mode
-        except OSError as exc:
-            problems.append((entry.name, f"cannot be examined ({exc.strerror})"))
-            continue
-        if stat.S_ISREG(mode):
-            files.append(Path(entry.path))
-            continue
-        if stat.S_ISLNK(mode):
-            kind = "a symbolic link"
-        elif stat.S_ISDIR(mode):
-            kind = "a folder"
-        elif stat.S_ISFIFO(mode):
-            kind = "a FIFO"
-        elif stat.S_ISSOCK(mode):
-            kind = "a socket"
-        else:
-            kind = "a device or other special file"
-        problems.append((entry.name, f"is {kind}; only regular files are read"))
-    return files, problems
-
-
-def _npy_member(archive):
-    """Name of the array an ``.npz`` holds: ``hht.npy``, else its first
-    ``.npy`` member; None if it has none."""
-    names = [n for n in archive.namelist() if n.endswith(".npy")]
-    if f"{HHT_KEY}.npy" in names:
-        return f"{HHT_KEY}.npy"
-    return names[0] if names else None
-
-
-def _npy_header(stream):
-    """``(shape, fortran_order, dtype)`` of a ``.npy`` stream, reading only
-    its header."""
-    version = np.lib.format.read_magic(stream)
-    if version == (1, 0):
-        return np.lib.format.read_array_header_1_0(stream, max_header_size=10_000)
-    if version in ((2, 0), (3, 0)):
-        return np.lib.format.read_array_header_2_0(stream, max_header_size=10_000)
-    raise ValueError(f"unsupported .npy format version {version}")
-
-
-def _open_npz(file):
-    """``(open file, zip archive)`` of a regular ``file``, or ValueError."""
-    f = open(file, "rb")  # noqa: SIM115 - closed by the caller, or below
-    try:
-        head = f.read(6)
-        if head.startswith(b"\x93NUMPY"):
-            raise ValueError("is a single .npy array, not an .npz archive")
-        if not head.startswith(b"PK"):
-            raise ValueError("unreadable: not an .npz archive (no zip signature)")
-        f.seek(0)
-        return f, zipfile.ZipFile(f)
-    except Exception:
-        f.close()
-        raise
-
-
-@contextlib.contextmanager
-def _npy_stream(file):
-    """The array member of an ``.npz`` file, its header read and no data:
-    yields ``(stream, shape, fortran_order, dtype, member_size)``. Any failure
-    of the file (zip, zlib, OS errors), in here or in the caller's block,
-    becomes a ValueError that says why."""
-    try:
-        f, archive = _open_npz(file)
-        with f, archive:
-            member = _npy_member(archive)
-            if member is None:
-                raise ValueError(
-                    "holds no .npy array"
-                    + ("" if archive.namelist() else " (an empty .npz archive)")
-                )
-            with archive.open(member) as stream:
-                shape, fortran, dtype = _npy_header(stream)
-                yield (
-                    stream,
-                    tuple(shape),
-                    fortran,
-                    dtype,
-                    archive.getinfo(member).file_size,
-                )
-    except ValueError:
-        raise
-    except Exception as exc:  # whatever a file can cause
-        raise ValueError(_unreadable(exc)) from exc
-
-
-def npz_header(file):
-    """``(shape, dtype)`` of the matrix in an ``.npz`` file, from its header
-    only (no data read); ValueError says why there is none."""
-    with _npy_stream(file) as (_, shape, _, dtype, _):
-        return shape, dtype
-
-
 def _read_hht_file(file, shape):
     """Matrix stored in ``file`` as float32 of ``shape``; ValueError says why not.
 
@@ -294,7 +173,7 @@ def _read_hht_file(file, shape):
     header) costs nothing. Object arrays are refused (nothing is unpickled);
     members that are not ``.npy`` arrays are ignored.
     """
-    with _npy_stream(file) as (stream, declared, fortran, dtype, member_size):
+    with npy_stream(file) as (stream, declared, fortran, dtype, member_size):
         if dtype.kind not in "biuf" or dtype.hasobject:
             raise ValueError(f"has non-numeric dtype {dtype}; expected numbers")
         if declared != tuple(shape):
@@ -418,7 +297,7 @@ def load_hht_dir(path, *, strict=False, shape=(256, 256), labels="auto"):
             f"got {labels!r}."
         )
     indexed = _index_labels(folder) if labels == "auto" else {}
-    files, problems = _regular_npz_files(folder)
+    files, problems = regular_npz_files(folder)
     if not files and not problems:
         raise ValueError(
             f"No .npz file found in {str(folder)!r}; expected HHT matrices saved "
@@ -472,25 +351,6 @@ def load_hht_dir(path, *, strict=False, shape=(256, 256), labels="auto"):
 #: The metadata of a file labelled by index.csv (its name carries nothing).
 _INDEXED = {"muscle": "", "gender": "", "movement": ""}
 
-#: Name of the index that ``sklearn-semg hht`` writes beside the files.
-INDEX_NAME = "index.csv"
-
-
-def read_hht_index(folder, *, hint=""):
-    """The folder's ``index.csv`` (as ``sklearn-semg hht`` writes it) as a
-    table of strings, or None without one. An unreadable index is a
-    ValueError naming it (``hint`` ends the message)."""
-    index = Path(folder) / INDEX_NAME
-    if not index.is_file():
-        return None
-    try:
-        return pd.read_csv(index, dtype=str, keep_default_na=False)
-    except (OSError, ValueError, UnicodeDecodeError) as exc:
-        raise ValueError(
-            f"{str(index)!r} could not be read as a CSV ({exc}); fix or remove it"
-            f"{hint}."
-        ) from None
-
 
 def _index_labels(folder):
     """``{npz file name: label}`` of the folder's index.csv (columns
@@ -506,23 +366,6 @@ def _index_labels(folder):
         name: label.strip()
         for name, label in zip(table["npz_file"], table["label"], strict=True)
     }
-
-
-def _check_muscle(muscle):
-    if not isinstance(muscle, str) or not re.fullmatch(r"[A-Za-z0-9]+", muscle):
-        raise ValueError(
-            "muscle must be a non-empty str of letters and digits (no '_', '-' "
-            f"or spaces, which separate the parts of the file name); got {muscle!r}."
-        )
-    lower = muscle.lower()
-    clash = [word for word, _ in _MOVEMENT_WORDS if word in lower]
-    if clash or lower.startswith("test"):
-        why = f"contains {clash[0]!r}" if clash else "starts with 'test'"
-        raise ValueError(
-            f"muscle={muscle!r} {why}, which would change the label read back from "
-            "the file name; choose another name, e.g. 'BICEPS'."
-        )
-    return muscle.upper()
 
 
 def _check_hht_array(X):
@@ -558,23 +401,6 @@ def _check_labels(labels, n):
             f"the classes load_hht_dir reads back); got {', '.join(bad)}."
         )
     return [str(lab) for lab in labels]
-
-
-def _write_npz_atomic(target, matrix, *, overwrite):
-    """Write ``matrix`` to ``target`` atomically (see ``utils.atomic_write``).
-
-    The temporary name starts with a dot and ends in ``.tmp``, so
-    ``load_hht_dir`` never reads a half-written file; without ``overwrite`` a
-    file that appeared after the up-front check is not clobbered either.
-    """
-    try:
-        atomic_write(
-            target,
-            lambda f: np.savez_compressed(f, **{HHT_KEY: matrix}),
-            overwrite=overwrite,
-        )
-    except FileExistsError as exc:
-        raise FileExistsError(f"{exc} Pass overwrite=True to replace it.") from None
 
 
 def save_hht_dir(
@@ -652,7 +478,7 @@ def save_hht_dir(
         names = [f"Test_{i:03d}.npz" for i in indices]
     else:
         labels = _check_labels(labels, n)
-        muscle = _check_muscle(muscle)
+        muscle = check_muscle(muscle)
         names = []
         for i, label in zip(indices, labels, strict=True):
             gender, movement = label.split("_")
@@ -686,7 +512,7 @@ def save_hht_dir(
     placed, replaced = [], []
     try:
         for target, matrix in zip(targets, X, strict=True):
-            _write_npz_atomic(staging / target.name, matrix, overwrite=False)
+            write_npz_atomic(staging / target.name, matrix, overwrite=False)
         for target in targets:
             if target.exists():  # only with overwrite=True
                 backup = staging / f".{target.name}.previous"

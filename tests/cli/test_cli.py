@@ -230,13 +230,13 @@ def test_hht_outputs_are_replaced_as_a_set_or_not_at_all(
 ):
     import errno
 
-    from sklearn_semg.datasets import _hht_dir
+    from sklearn_semg.datasets import _base
 
     folder, _ = raw_dir
     out = tmp_path / "hht"
     assert main(["hht", str(folder), str(out), "--size", "8"]) == 0
     before = {p.name: p.read_bytes() for p in out.iterdir()}
-    real = _hht_dir._write_npz_atomic
+    real = _base.write_npz_atomic
     calls = []
 
     def failing(target, matrix, *, overwrite):
@@ -247,7 +247,7 @@ def test_hht_outputs_are_replaced_as_a_set_or_not_at_all(
             raise OSError(errno.ENOSPC, "No space left on device", str(target))
         return real(target, matrix, overwrite=overwrite)
 
-    monkeypatch.setattr(_hht_dir, "_write_npz_atomic", failing)
+    monkeypatch.setattr(_base, "write_npz_atomic", failing)
     status = main(["hht", str(folder), str(out), "--size", "16", "--force"])
     err = capsys.readouterr().err
     if fault == "ctrl-c":
@@ -433,6 +433,9 @@ def test_ctrl_c_during_end_to_end_training_exits_130_and_writes_nothing(
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        # a shell runs background jobs with Ctrl-C ignored, and a child keeps
+        # that: give the command the default, as a terminal would
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )  # fmt: skip
     # wait for the epoch table: training has started
     for line in process.stdout:

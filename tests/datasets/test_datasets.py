@@ -25,8 +25,9 @@ from sklearn_semg.datasets import (
     load_recordings_dir,
     save_hht_dir,
 )
+from sklearn_semg.datasets._base import HHT_KEY, write_npz_atomic
 from sklearn_semg.datasets._bundled import BUNDLED_FILE, BUNDLED_LICENSE_FILE
-from sklearn_semg.datasets._hht_dir import HHT_KEY, parse_hht_filename
+from sklearn_semg.datasets._hht_dir import parse_hht_filename
 
 # the maintenance script that builds the bundled archive (not installed)
 _spec = importlib.util.spec_from_file_location(
@@ -318,7 +319,7 @@ def test_write_does_not_clobber_a_file_that_appears_meanwhile(tmp_path):
     target = tmp_path / "SEMG_full_M_001.npz"
     target.write_bytes(b"someone else's")
     with pytest.raises(FileExistsError, match="appeared while writing"):
-        _hht_dir._write_npz_atomic(target, _matrices(1)[0], overwrite=False)
+        write_npz_atomic(target, _matrices(1)[0], overwrite=False)
     assert target.read_bytes() == b"someone else's"
     assert _leftovers(tmp_path) == []
 
