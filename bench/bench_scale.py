@@ -16,7 +16,8 @@ chunk at a time from a per-chunk seed), HHT matrices of ``--grid`` x
      chunk at a time (CNN features batch by batch; the features are small).
 
    - ``store-m2`` (sizes ``--method2-sizes``): the store, then one epoch of
-     method 2 (``HHTCNNClassifier``, the reference network) trained from it.
+     method 2 (``HHTCNNClassifier`` with ``--base-channels``; 64 is the
+     reference network) trained from it.
 
    Prints the peak resident memory of the whole process tree (the process
    and its 2 joblib workers, sampled every 0.1 s), wall and CPU time of the
@@ -131,6 +132,7 @@ def run_mode(mode, n, grid, base_channels, folder):
         from sklearn_semg import HHTCNNClassifier
 
         HHTCNNClassifier(max_epochs=1, train_split=None, verbose=0,
+                         module__base_channels=base_channels,
                          random_state=0).fit(store.X, store.y)  # fmt: skip
     else:
         labels = np.array([label for _, label in recordings(n)])  # cheap: synthetic
@@ -237,8 +239,8 @@ def main():
     if "memory" not in args.skip:
         memory_table(args.sizes, args.max_in_memory, args.grid, args.base_channels)
     if "method2" not in args.skip and args.method2_sizes:
-        print("\nmethod 2: one epoch of HHTCNNClassifier (reference network) "
-              "trained from the store")  # fmt: skip
+        print(f"\nmethod 2: one epoch of HHTCNNClassifier (base_channels="
+              f"{args.base_channels}) trained from the store")  # fmt: skip
         memory_table(args.method2_sizes, 0, args.grid, args.base_channels,
                      modes=("store-m2",))  # fmt: skip
     if "cluster" not in args.skip:

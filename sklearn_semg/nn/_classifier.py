@@ -20,7 +20,7 @@ from skorch.history import History
 from skorch.utils import to_device, to_numpy, to_tensor
 from torch.utils.data import DataLoader
 
-from ..utils._batches import chunk_rows, is_lazy_array, row_batches
+from ..utils._batches import chunk_rows, is_lazy_array, release_memory, row_batches
 from ..utils._sklearn import (
     Interval,
     StrOptions,
@@ -990,6 +990,10 @@ class _LazyMatrices:
 
     def _load(self, i):
         start = (i // self._step) * self._step
+        # drop the previous chunk (a view of it would keep it), give its
+        # memory back, then read the next one
+        self._chunk = np.empty((0, *self._chunk.shape[1:]), self._chunk.dtype)
+        release_memory()
         batch = next(row_batches(self.X[start : start + self._step], rows=self._step))
         self._chunk = np.require(
             check_image_batch(

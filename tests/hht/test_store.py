@@ -290,3 +290,42 @@ def test_every_shipped_pipeline_predicts_on_disk_arrays_in_order(tmp_path, movem
             rtol=1e-5,
             atol=1e-6,
         )
+
+
+def test_training_from_the_store_lets_go_of_a_chunk_before_reading_the_next(
+    tmp_path, movements, monkeypatch
+):
+    """One chunk is held at a time: the previous one is dropped, and its
+    memory handed back to the system (glibc's malloc_trim), before the next
+    is read. Without that, resident memory grew with the size of the store
+    over one epoch (bench/bench_scale.py, method 2)."""
+    from sklearn_semg import HHTCNNClassifier
+    from sklearn_semg.nn import _classifier
+    from sklearn_semg.utils._batches import release_memory
+
+    X, y, _, fs = movements
+    store = build_hht_store(
+        X, tmp_path / "s.zarr", transformer=_hht(fs), chunk_size=6, labels=y
+    )
+    held, lazy = [], []  # rows of chunks held at each release (before a read)
+
+    class Tracked(_classifier._LazyMatrices):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            lazy.append(self)
+
+    def watched_release():
+        held.append(sum(len(o._chunk) for o in lazy))
+        return release_memory()
+
+    monkeypatch.setattr(_classifier, "_LazyMatrices", Tracked)
+    monkeypatch.setattr(_classifier, "release_memory", watched_release)
+    HHTCNNClassifier(module__base_channels=4, module__num_layers=2, max_epochs=2,
+                     train_split=None, verbose=0, random_state=0).fit(
+        store.X, store.y
+    )  # fmt: skip
+    n_chunks = -(-len(y) // 6)
+    assert len(held) >= 2 * n_chunks  # every chunk, every epoch
+    assert set(held) == {0}
+    if sys.platform.startswith("linux") and os.confstr("CS_GNU_LIBC_VERSION"):
+        assert release_memory()  # glibc: trimmed
