@@ -27,8 +27,10 @@ chunk at a time from a per-chunk seed), HHT matrices of ``--grid`` x
 
 2. The HHT of ``--cluster-n`` recordings with ``n_jobs=1`` against the same
    with joblib's ``dask`` backend on a ``LocalCluster`` of 2 single-threaded
-   worker processes: identical output, and the throughput ratio (cluster
-   start-up not included; repeats interleaved, medians).
+   worker processes, with distributed's default worker environment and with
+   ``MALLOC_MMAP_THRESHOLD_`` added to it: identical output, and the
+   throughput ratios (cluster start-up not included; repeats interleaved,
+   medians).
 
     python bench/bench_scale.py [--sizes 1000 5000 20000] [--max-in-memory 5000]
                                 [--grid 256] [--base-channels 64] [--skip ...]
@@ -182,40 +184,72 @@ def memory_table(sizes, max_in_memory, grid, base_channels, modes=("memory", "st
                   "recordings")  # fmt: skip
 
 
+#: The environment a worker needs for the HHT (docs/user_guide/scaling.rst):
+#: distributed's nanny sets MALLOC_TRIM_THRESHOLD_, which also fixes glibc's
+#: mmap threshold at 128 KiB, so every matrix is a fresh mmap; 32 MiB (the
+#: top of glibc's own dynamic threshold) gives that back.
+HHT_WORKER_ENV = {"MALLOC_MMAP_THRESHOLD_": 2**25}
+
+
+def _cluster(env):
+    import dask
+    from distributed import LocalCluster
+
+    key = "distributed.nanny.pre-spawn-environ"
+    with dask.config.set({key: {**dask.config.get(key), **env}}):
+        return LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                            dashboard_address=None)  # fmt: skip
+
+
 def cluster_table(n, grid, repeats):
     import joblib
-    from distributed import Client, LocalCluster
+    from distributed import Client
 
     from sklearn_semg import HHTTransformer
 
     print(f"\n## 2. HHT of {n} recordings: n_jobs=1 against a 2-worker LocalCluster")
+    print("cluster: distributed's default worker environment; cluster+mmap: with "
+          f"{HHT_WORKER_ENV} added to it")  # fmt: skip
     X = np.stack([x for x, _ in recordings(n)])
     local = HHTTransformer(fs=FS, n_freq_bins=grid, n_time_bins=grid, n_jobs=1)
     remote = HHTTransformer(fs=FS, n_freq_bins=grid, n_time_bins=grid, n_jobs=2)
-    walls = {"n_jobs=1": [], "cluster": []}
-    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                      dashboard_address=None) as cluster, Client(cluster):  # fmt: skip
-        with joblib.parallel_config(backend="dask"):
-            remote.fit_transform(X[:8])  # workers import and load the engine
-        same = None
-        for _ in range(repeats):
-            t = time.perf_counter()
-            a = local.fit_transform(X)
-            walls["n_jobs=1"].append(time.perf_counter() - t)
-            t = time.perf_counter()
-            with joblib.parallel_config(backend="dask"):
-                b = remote.fit_transform(X)
-            walls["cluster"].append(time.perf_counter() - t)
-            same = (
-                np.array_equal(a, b) if same is None else same and np.array_equal(a, b)
+    names = ("n_jobs=1", "cluster", "cluster+mmap")
+    walls, cpus = {k: [] for k in names}, {k: [] for k in names}
+    clusters = {"cluster": _cluster({}), "cluster+mmap": _cluster(HHT_WORKER_ENV)}
+    clients = {k: Client(c, set_as_default=False) for k, c in clusters.items()}
+    try:
+        local.fit_transform(X[:8])
+        for client in clients.values():
+            with joblib.parallel_config(backend="dask", client=client):
+                remote.fit_transform(X[:8])  # workers import and load the engine
+        same = True
+        for _ in range(repeats):  # interleaved
+            outputs = {}
+            for name in names:
+                t, c = _times()
+                if name == "n_jobs=1":
+                    outputs[name] = local.fit_transform(X)
+                else:
+                    with joblib.parallel_config(backend="dask", client=clients[name]):
+                        outputs[name] = remote.fit_transform(X)
+                t2, c2 = _times()
+                walls[name].append(t2 - t)
+                cpus[name].append(c2 - c)
+            same = same and all(
+                np.array_equal(outputs["n_jobs=1"], outputs[k]) for k in names[1:]
             )
-            del a, b
+            del outputs
+    finally:
+        for k in clients:
+            clients[k].close()
+            clusters[k].close()
     med = {k: statistics.median(v) for k, v in walls.items()}
-    for k, v in med.items():
-        print(f"{k:<10} median wall {v:7.1f} s  ({n / v:6.1f} recordings/s)")
+    for k in names:
+        print(f"{k:<13} median wall {med[k]:7.1f} s  ({n / med[k]:6.1f} recordings/s)"
+              f"  main-process CPU {statistics.median(cpus[k]):6.1f} s")  # fmt: skip
     print(
-        f"identical output: {same}; throughput ratio cluster / n_jobs=1: "
-        f"{med['n_jobs=1'] / med['cluster']:.2f}"
+        f"identical output: {same}; throughput ratio to n_jobs=1: "
+        + ", ".join(f"{k} {med['n_jobs=1'] / med[k]:.2f}" for k in names[1:])
     )
 
 
