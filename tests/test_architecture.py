@@ -33,22 +33,29 @@ def _module_name(path):
     return ".".join(parts)
 
 
+def _package_of(path):
+    name = _module_name(path)
+    return name if path.name == "__init__.py" else name.rsplit(".", 1)[0]
+
+
+def _import_source(node, package):
+    """The absolute module name a ``from ... import`` in ``package`` reads."""
+    if not node.level:
+        return node.module or ""
+    base = package.split(".")[: len(package.split(".")) - node.level + 1]
+    return ".".join(base + ([node.module] if node.module else []))
+
+
 def _imports():
     """``{module: {(imported module, line)}}`` of every module of the package."""
     graph = collections.defaultdict(set)
     for path in PACKAGE.rglob("*.py"):
         name = _module_name(path)
-        package = name if path.name == "__init__.py" else name.rsplit(".", 1)[0]
+        package = _package_of(path)
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
             targets = []
             if isinstance(node, ast.ImportFrom):
-                if node.level:
-                    base = package.split(".")[
-                        : len(package.split(".")) - node.level + 1
-                    ]
-                    prefix = ".".join(base + ([node.module] if node.module else []))
-                else:
-                    prefix = node.module or ""
+                prefix = _import_source(node, package)
                 targets = [prefix]
                 # "from . import x": x may be a module
                 targets += [f"{prefix}.{a.name}" for a in node.names]
@@ -133,17 +140,12 @@ SHARED_PRIVATE = {"sklearn_semg.utils._sklearn"}
 def _private_names_from_elsewhere(path):
     """``(line, module, name)`` of every ``from X import _name`` in the file
     at ``path`` where X lies in another sub-package (or top-level module)."""
-    name = _module_name(path)
-    package = name if path.name == "__init__.py" else name.rsplit(".", 1)[0]
+    name, package = _module_name(path), _package_of(path)
     found = []
     for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
         if not isinstance(node, ast.ImportFrom):
             continue
-        if node.level:
-            base = package.split(".")[: len(package.split(".")) - node.level + 1]
-            source = ".".join(base + ([node.module] if node.module else []))
-        else:
-            source = node.module or ""
+        source = _import_source(node, package)
         if not source.startswith("sklearn_semg.") or source in SHARED_PRIVATE:
             continue
         if _top(source) == _top(name):

@@ -6,6 +6,9 @@ memory; their output (features, predictions) is small and returned whole, in
 the order of the rows.
 """
 
+import ctypes
+import functools
+
 import numpy as np
 
 __all__ = ["is_lazy_array", "predict_in_batches", "release_memory", "row_batches"]
@@ -13,8 +16,14 @@ __all__ = ["is_lazy_array", "predict_in_batches", "release_memory", "row_batches
 #: Rows read at a time from an array without chunks of its own.
 DEFAULT_ROWS = 256
 
-#: glibc's ``malloc_trim``, once looked up (False where there is none).
-_MALLOC_TRIM = None
+
+@functools.cache
+def _malloc_trim():
+    """glibc's ``malloc_trim``, or None without glibc."""
+    try:
+        return ctypes.CDLL("libc.so.6").malloc_trim
+    except (OSError, AttributeError):  # not glibc
+        return None
 
 
 def release_memory():
@@ -28,18 +37,10 @@ def release_memory():
     returns those blocks, as Dask's workers do. A no-op without glibc
     (macOS, Windows, musl). Returns whether memory was trimmed.
     """
-    global _MALLOC_TRIM
-    if _MALLOC_TRIM is None:
-        _MALLOC_TRIM = False
-        try:
-            import ctypes
-
-            _MALLOC_TRIM = ctypes.CDLL("libc.so.6").malloc_trim
-        except (OSError, AttributeError):  # not glibc
-            pass
-    if _MALLOC_TRIM is False:
+    trim = _malloc_trim()
+    if trim is None:
         return False
-    _MALLOC_TRIM(0)
+    trim(0)
     return True
 
 
