@@ -30,7 +30,9 @@ chunk at a time from a per-chunk seed), HHT matrices of ``--grid`` x
    worker processes, with distributed's default worker environment and with
    ``MALLOC_MMAP_THRESHOLD_`` added to it: identical output, and the
    throughput ratios (cluster start-up not included; repeats interleaved,
-   medians).
+   medians). Then the same HHT built into a store with ``build_hht_store``
+   (chunks of ``--cluster-chunk``): ``n_jobs=1`` against the cluster, where
+   each worker writes the chunks it computes and no matrix travels back.
 
     python bench/bench_scale.py [--sizes 1000 5000 20000] [--max-in-memory 5000]
                                 [--grid 256] [--base-channels 64] [--skip ...]
@@ -201,22 +203,49 @@ def _cluster(env):
                             dashboard_address=None)  # fmt: skip
 
 
-def cluster_table(n, grid, repeats):
+def cluster_table(n, grid, repeats, chunk_size):
+    import shutil
+
     import joblib
     from distributed import Client
 
     from sklearn_semg import HHTTransformer
+    from sklearn_semg.hht import build_hht_store
 
     print(f"\n## 2. HHT of {n} recordings: n_jobs=1 against a 2-worker LocalCluster")
     print("cluster: distributed's default worker environment; cluster+mmap: with "
-          f"{HHT_WORKER_ENV} added to it")  # fmt: skip
+          f"{HHT_WORKER_ENV} added to it; store: build_hht_store into a Zarr "
+          f"store (chunks of {chunk_size}; on the cluster every worker writes the "
+          "chunks it computes)")  # fmt: skip
     X = np.stack([x for x, _ in recordings(n)])
     local = HHTTransformer(fs=FS, n_freq_bins=grid, n_time_bins=grid, n_jobs=1)
     remote = HHTTransformer(fs=FS, n_freq_bins=grid, n_time_bins=grid, n_jobs=2)
-    names = ("n_jobs=1", "cluster", "cluster+mmap")
-    walls, cpus = {k: [] for k in names}, {k: [] for k in names}
     clusters = {"cluster": _cluster({}), "cluster+mmap": _cluster(HHT_WORKER_ENV)}
     clients = {k: Client(c, set_as_default=False) for k, c in clusters.items()}
+    folder = tempfile.mkdtemp()
+
+    def in_memory(name):
+        if name == "n_jobs=1":
+            return local.fit_transform(X)
+        with joblib.parallel_config(backend="dask", client=clients[name]):
+            return remote.fit_transform(X)
+
+    def store(name):
+        path = os.path.join(folder, "s.zarr")
+        shutil.rmtree(path, ignore_errors=True)
+        if name == "store n_jobs=1":
+            built = build_hht_store(X, path, transformer=local, n_jobs=1,
+                                    chunk_size=chunk_size, progress=False)  # fmt: skip
+        else:
+            client = clients["cluster+mmap"]
+            with joblib.parallel_config(backend="dask", client=client):
+                built = build_hht_store(X, path, transformer=local,
+                                        chunk_size=chunk_size, progress=False)  # fmt: skip
+        return built.X
+
+    runs = {"n_jobs=1": in_memory, "cluster": in_memory, "cluster+mmap": in_memory,
+            "store n_jobs=1": store, "store cluster+mmap": store}  # fmt: skip
+    walls, cpus = {k: [] for k in runs}, {k: [] for k in runs}
     try:
         local.fit_transform(X[:8])
         for client in clients.values():
@@ -224,33 +253,32 @@ def cluster_table(n, grid, repeats):
                 remote.fit_transform(X[:8])  # workers import and load the engine
         same = True
         for _ in range(repeats):  # interleaved
-            outputs = {}
-            for name in names:
+            reference = None
+            for name, run in runs.items():
                 t, c = _times()
-                if name == "n_jobs=1":
-                    outputs[name] = local.fit_transform(X)
-                else:
-                    with joblib.parallel_config(backend="dask", client=clients[name]):
-                        outputs[name] = remote.fit_transform(X)
+                out = run(name)
                 t2, c2 = _times()
                 walls[name].append(t2 - t)
                 cpus[name].append(c2 - c)
-            same = same and all(
-                np.array_equal(outputs["n_jobs=1"], outputs[k]) for k in names[1:]
-            )
-            del outputs
+                if reference is None:
+                    reference = out
+                else:
+                    same = same and np.array_equal(reference, np.asarray(out[:]))
+                del out
+            del reference
     finally:
         for k in clients:
             clients[k].close()
             clusters[k].close()
+        shutil.rmtree(folder, ignore_errors=True)
     med = {k: statistics.median(v) for k, v in walls.items()}
-    for k in names:
-        print(f"{k:<13} median wall {med[k]:7.1f} s  ({n / med[k]:6.1f} recordings/s)"
+    for k in runs:
+        print(f"{k:<19} median wall {med[k]:7.1f} s  ({n / med[k]:6.1f} recordings/s)"
               f"  main-process CPU {statistics.median(cpus[k]):6.1f} s")  # fmt: skip
-    print(
-        f"identical output: {same}; throughput ratio to n_jobs=1: "
-        + ", ".join(f"{k} {med['n_jobs=1'] / med[k]:.2f}" for k in names[1:])
-    )
+    print(f"identical output: {same}; throughput ratio to n_jobs=1: " + ", ".join(
+        f"{k} {med['n_jobs=1'] / med[k]:.2f}" for k in ("cluster", "cluster+mmap")
+    ) + "; store: cluster+mmap to n_jobs=1 "
+        f"{med['store n_jobs=1'] / med['store cluster+mmap']:.2f}")  # fmt: skip
 
 
 def main():
@@ -265,6 +293,7 @@ def main():
     parser.add_argument("--base-channels", type=int, default=64)
     parser.add_argument("--cluster-n", type=int, default=1000)
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--cluster-chunk", type=int, default=125)
     parser.add_argument("--method2-sizes", type=int, nargs="*", default=[1000, 2000])
     parser.add_argument(
         "--skip", nargs="*", default=[], choices=["memory", "method2", "cluster"]
@@ -278,7 +307,7 @@ def main():
         memory_table(args.method2_sizes, 0, args.grid, args.base_channels,
                      modes=("store-m2",))  # fmt: skip
     if "cluster" not in args.skip:
-        cluster_table(args.cluster_n, args.grid, args.repeats)
+        cluster_table(args.cluster_n, args.grid, args.repeats, args.cluster_chunk)
 
 
 if __name__ == "__main__":

@@ -11,6 +11,7 @@ import pytest
 
 pytest.importorskip("dask")
 distributed = pytest.importorskip("distributed")
+zarr = pytest.importorskip("zarr")
 
 import sklearn  # noqa: E402
 from sklearn.model_selection import (  # noqa: E402
@@ -27,6 +28,7 @@ from sklearn_semg import (  # noqa: E402
     make_recommended_pipeline,
 )
 from sklearn_semg.datasets import load_movements  # noqa: E402
+from sklearn_semg.hht import build_hht_store  # noqa: E402
 
 pytestmark = pytest.mark.slow
 
@@ -86,6 +88,36 @@ def test_hht_on_the_cluster_equals_the_local_run(client, movements):
         with joblib.parallel_config(backend="dask"):
             remote = estimator.set_params(n_jobs=2).fit_transform(X)
         np.testing.assert_array_equal(remote, local)
+
+
+def test_the_workers_write_the_store_they_build(
+    client, movements, tmp_path, monkeypatch
+):
+    """build_hht_store on the cluster: the store of the local build, one task
+    per chunk, and no matrix comes back to this process (it cannot write one
+    here)."""
+    X, y, _, fs = movements
+    hht = HHTTransformer(fs=fs, n_freq_bins=16, n_time_bins=16)
+    local = build_hht_store(X, tmp_path / "local.zarr", transformer=hht,
+                            labels=y, chunk_size=4)  # fmt: skip
+    setitem = zarr.Array.__setitem__
+
+    def no_matrices_here(array, key, value):
+        assert array.basename != "hht", "matrices were written by the client"
+        return setitem(array, key, value)
+
+    monkeypatch.setattr(zarr.Array, "__setitem__", no_matrices_here)
+    with joblib.parallel_config(backend="dask"), distributed.get_task_stream() as ts:
+        assert joblib.effective_n_jobs(None) == 2  # both workers
+        remote = build_hht_store(X, tmp_path / "remote.zarr", transformer=hht,
+                                 labels=y, chunk_size=4)  # fmt: skip
+    assert remote.complete
+    # one task per chunk: a chunk's recordings are not sent on as more tasks
+    tasks = [task["key"] for task in ts.data]
+    assert len(tasks) == 8, tasks
+    assert all("compute_and_write_chunk" in key for key in tasks), tasks
+    np.testing.assert_array_equal(np.asarray(remote.X[:]), np.asarray(local.X[:]))
+    assert remote.y.tolist() == local.y.tolist()
 
 
 def test_a_grid_search_on_the_cluster_equals_the_local_one(client, movements):

@@ -145,6 +145,49 @@ def test_a_half_written_chunk_never_reads_as_valid(tmp_path, movements, referenc
     np.testing.assert_array_equal(np.asarray(store.X[:]), reference)
 
 
+@pytest.mark.parametrize("stream", [False, True], ids=["array", "stream"])
+def test_chunks_built_in_parallel_give_the_same_store(
+    tmp_path, movements, reference, stream
+):
+    """n_jobs=2 (joblib's processes): the matrices, labels and names of the
+    one-job build, also when resuming a store with chunks missing."""
+    X, y, groups, fs = movements
+    path = tmp_path / "s.zarr"
+
+    def build():
+        return build_hht_store(
+            (x for x in X) if stream else X, path, transformer=_hht(fs), labels=y,
+            groups=groups, chunk_size=4, n_jobs=2,
+        )  # fmt: skip
+
+    store = build()
+    assert store.complete
+    np.testing.assert_array_equal(np.asarray(store.X[:]), reference)
+    assert store.y.tolist() == y.tolist()
+    assert store.groups.tolist() == [str(g) for g in groups]
+    assert store.names.tolist() == [f"recording_{i}" for i in range(len(X))]
+    group = zarr.open_group(os.fspath(path), mode="r+")
+    for k in (1, 4, 6):  # what kills mid-chunk leave behind
+        group["hht"][4 * k : 4 * k + 2] = -1.0
+        group["done"][k] = False
+    group.attrs["complete"] = False
+    store = build()
+    assert store.complete
+    np.testing.assert_array_equal(np.asarray(store.X[:]), reference)
+
+
+def test_a_resumed_build_refuses_recordings_with_other_channels(tmp_path, movements):
+    X, _, _, fs = movements
+    path = tmp_path / "s.zarr"
+    build_hht_store(X, path, transformer=_hht(fs), chunk_size=5)
+    group = zarr.open_group(os.fspath(path), mode="r+")
+    group["done"][2] = False
+    with pytest.raises(ValueError, match=r"shape \(1, 16, 16\); the store holds "
+                       r"\(2, 16, 16\) \(a different number of channels\?\)"):  # fmt: skip
+        build_hht_store(X[:, :1], path, transformer=_hht(fs), chunk_size=5)
+    assert not np.asarray(group["done"][:])[2]
+
+
 def test_clear_errors(tmp_path, movements):
     X, y, _, fs = movements
     path = tmp_path / "s.zarr"
