@@ -473,9 +473,7 @@ def build_hht_store(
     if n is None:  # the array grows here, in order, as the chunks come back
         tasks = (joblib.delayed(_compute_chunk)(*task) for task in pending())
         for k, start, stop, matrices in parallel(tasks):
-            group = _write_chunk(
-                group, k, start, stop, matrices, labels, groups, names, n
-            )
+            group = _write_chunk(group, k, start, stop, matrices, labels, groups, names)
             if bar is not None:
                 bar.update(1)
     else:  # each job writes its chunk where it runs
@@ -619,7 +617,7 @@ def _create_arrays(group, n_rows, shape, labels, groups, names, stream=False):
                 group[name][:] = values
 
 
-def _write_chunk(group, k, start, stop, matrices, labels, groups, names, n):
+def _write_chunk(group, k, start, stop, matrices, labels, groups, names):
     """Write chunk ``k`` (rows ``start:stop``) of a stream, growing the
     arrays, then mark it done."""
     n_chunks = -(-stop // int(group.attrs["chunk_size"]))
