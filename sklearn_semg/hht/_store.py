@@ -562,18 +562,19 @@ def _compute_and_write_chunk(path, transformer, k, start, stop, recordings):
     worker that computed it), then mark it done."""
     matrices = _transform(transformer, recordings)
     group = _zarr().open_group(path, mode="r+")
-    _check_matrices(group, start, stop, matrices)
+    _check_shape(group, matrices.shape[1:], f"recordings {start}..{stop - 1}")
     group["hht"][start:stop] = matrices
     group["done"][k] = True
     return k
 
 
-def _check_matrices(group, start, stop, matrices):
-    if matrices.shape[1:] != tuple(group["hht"].shape[1:]):
+def _check_shape(group, shape, which):
+    """Refuse matrices of another shape than the store's (C, F, T)."""
+    held = tuple(group["hht"].shape[1:])
+    if tuple(shape) != held:
         raise ValueError(
-            f"build_hht_store: recordings {start}..{stop - 1} give matrices of "
-            f"shape {matrices.shape[1:]}; the store holds "
-            f"{tuple(group['hht'].shape[1:])} (a different number of channels?)."
+            f"build_hht_store: {which} give matrices of shape {tuple(shape)}; "
+            f"the store holds {held} (a different number of channels?)."
         )
 
 
@@ -582,14 +583,8 @@ def _create_arrays(group, n_rows, shape, labels, groups, names, stream=False):
     ``(C, F, T)``; the side arrays are written now unless the input is a
     ``stream`` (written chunk by chunk). A resumed store keeps its arrays
     (its matrices must have that shape)."""
-    shape = tuple(shape)
     if "hht" in group:
-        if tuple(group["hht"].shape[1:]) != shape:
-            raise ValueError(
-                f"build_hht_store: the recordings give matrices of shape {shape}; "
-                f"the store holds {tuple(group['hht'].shape[1:])} (a different "
-                "number of channels?)."
-            )
+        _check_shape(group, shape, "the recordings")
         return
     chunk_size = int(group.attrs["chunk_size"])
     group.create_array(
@@ -639,7 +634,7 @@ def _write_chunk(group, k, start, stop, matrices, labels, groups, names):
         if names is not None
         else [f"recording_{i}" for i in range(start, stop)]
     )
-    _check_matrices(group, start, stop, matrices)
+    _check_shape(group, matrices.shape[1:], f"recordings {start}..{stop - 1}")
     group["hht"][start:stop] = matrices
     group["done"][k] = True
     return group
